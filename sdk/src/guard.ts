@@ -1,0 +1,211 @@
+import {
+  Metadata, status, type ChannelCredentials, type handleServerStreamingCall, type handleUnaryCall,
+  type ServerUnaryCall, type ServerWritableStream, type ServiceDefinition, type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
+import { jwtVerify, type JWTPayload } from "jose";
+import { createClient, type PromiseClient } from "./client";
+import { Permission } from "./gen/a2a/v1/types";
+import { TokenServiceDefinition, type IntrospectTokenResponse } from "./gen/a2a/v1/token_service";
+import { bearerAuth } from "./interceptors";
+import { JwksCache } from "./jwks";
+import { checkAccess, clientIp, narrowGrants, ipFromPeer, parseIpRule, parseRefererRule, scopeToGrants, type Access, type AccessSubject, type IpRule } from "./policy";
+import { ClientCredentialsTokenSource } from "./token-source";
+
+export interface GuardOptions {
+  /** A2A's address (host:port): where the guard fetches signing keys and introspects. */
+  readonly a2aAddress: string;
+  readonly credentials?: ChannelCredentials;
+  /** The resource this server is, as named in A2A (e.g. "pam-core"). */
+  readonly resource: string;
+  /** Expected `iss`; default "a2a". */
+  readonly issuer?: string;
+  /** Peers whose X-Forwarded-For is believed (CIDR blocks). */
+  readonly trustedProxies?: readonly string[];
+  /**
+   * Ask A2A about every token (RFC 7662), cached per token for `cacheMs` (default 1000), so a
+   * disabled application, a revoked token or changed rules take effect within that time. The
+   * credentials are this resource server's own A2A authorization (a grant on `resource` is
+   * enough). Without it, the guard decides from the token alone until it expires.
+   */
+  readonly introspection?: { readonly clientId: string; readonly clientSecret: string; readonly cacheMs?: number };
+  readonly clockToleranceSeconds?: number;
+}
+
+/** Who called, as the guard established it; `guardPrincipal(call)` returns it in handlers. */
+export interface GuardPrincipal {
+  readonly clientId: string;
+  readonly applicationId: string;
+  readonly authorizationId: string;
+  readonly scope: string;
+  readonly ip?: string;
+  readonly tokenId: string;
+}
+
+/** A refusal, with the gRPC status the guard answers. */
+export class GuardError extends Error {
+  constructor(readonly code: status, message: string) {
+    super(message);
+  }
+}
+
+const INVALID_TOKEN = "invalid access token";
+const principals = new WeakMap<object, GuardPrincipal>();
+
+/** The principal of a call the guard let through. */
+export function guardPrincipal(call: object): GuardPrincipal | undefined {
+  return principals.get(call);
+}
+
+interface TokenClaims extends JWTPayload {
+  client_id: string;
+  application_id: string;
+  authorization_id: string;
+  scope: string;
+  allowed_ips: string[];
+  allowed_referers: string[];
+}
+
+/**
+ * Enforces A2A access tokens on a grpc-js server. For each call it verifies the JWT against
+ * A2A's JWKS (signature, issuer, expiry, audience), then applies the same policy as A2A:
+ * resource and read/write of the method, source IP, referer; with introspection, against the
+ * authorization's current state. Refusals: UNAUTHENTICATED (no, bad, expired or revoked
+ * token) or PERMISSION_DENIED (rule broken, with the rule named).
+ */
+export class Guard {
+  private readonly jwks: JwksCache;
+  private readonly trustedProxies: IpRule[];
+  private readonly introspector?: { client: PromiseClient<typeof TokenServiceDefinition>; tokens: ClientCredentialsTokenSource; cacheMs: number };
+  private readonly cache = new Map<string, { at: number; result: Promise<IntrospectTokenResponse> }>();
+
+  constructor(private readonly options: GuardOptions) {
+    this.jwks = new JwksCache(options.a2aAddress, options.credentials);
+    this.trustedProxies = (options.trustedProxies ?? []).map(parseIpRule);
+    if (options.introspection) {
+      const tokens = new ClientCredentialsTokenSource({
+        address: options.a2aAddress, credentials: options.credentials,
+        clientId: options.introspection.clientId, clientSecret: options.introspection.clientSecret,
+      });
+      const client = createClient(TokenServiceDefinition, options.a2aAddress, { credentials: options.credentials, interceptors: [bearerAuth(tokens)] });
+      this.introspector = { client, tokens, cacheMs: options.introspection.cacheMs ?? 1000 };
+    }
+  }
+
+  /** Decides one call. Throws GuardError when it is refused. */
+  async check(call: { metadata: Metadata; getPeer(): string }, access: Access): Promise<GuardPrincipal> {
+    const header = String(call.metadata.get("authorization")[0] ?? "");
+    const bearer = header.match(/^Bearer\s+(\S+)\s*$/i);
+    if (!bearer) throw new GuardError(status.UNAUTHENTICATED, 'missing credentials: send metadata "authorization: Bearer <access token>"');
+    let claims: TokenClaims;
+    try {
+      const verified = await jwtVerify<TokenClaims>(bearer[1], this.jwks.getKey, {
+        issuer: this.options.issuer ?? "a2a",
+        audience: this.options.resource,
+        algorithms: ["EdDSA"],
+        typ: "at+jwt",
+        clockTolerance: this.options.clockToleranceSeconds ?? 0,
+        requiredClaims: ["jti", "exp", "client_id"],
+      });
+      claims = verified.payload;
+    } catch (e) {
+      const unavailable = (e as { code?: number }).code === status.UNAVAILABLE;
+      if (unavailable) throw new GuardError(status.UNAVAILABLE, "cannot reach A2A to fetch its signing keys");
+      throw new GuardError(status.UNAUTHENTICATED, INVALID_TOKEN);
+    }
+
+    let subject: AccessSubject;
+    if (this.introspector) {
+      const info = await this.introspect(bearer[1], claims.jti!);
+      if (!info.active) throw new GuardError(status.UNAUTHENTICATED, INVALID_TOKEN);
+      subject = {
+        applicationEnabled: true, authorizationEnabled: true,
+        // Introspection returns today's grants; the token's scope can only narrow them.
+        grants: narrowGrants(info.grants.map((g) => ({ resource: g.resource, level: g.permission === Permission.PERMISSION_READ_WRITE ? "read_write" : "read" })), claims.scope),
+        allowedIps: info.allowedIps.map(parseIpRule),
+        allowedReferers: info.allowedReferers.map(parseRefererRule),
+      };
+    } else {
+      subject = {
+        applicationEnabled: true, authorizationEnabled: true,
+        grants: scopeToGrants(claims.scope ?? ""),
+        allowedIps: (claims.allowed_ips ?? []).map(parseIpRule),
+        allowedReferers: (claims.allowed_referers ?? []).map(parseRefererRule),
+      };
+    }
+    const ip = clientIp(ipFromPeer(call.getPeer()), String(call.metadata.get("x-forwarded-for")[0] ?? "") || undefined, this.trustedProxies);
+    const referer = call.metadata.get("referer")[0];
+    const denial = checkAccess(subject, { now: new Date(), ip, referer: referer === undefined ? undefined : String(referer), resource: this.options.resource, access });
+    if (denial) {
+      throw denial.kind === "credentials" ? new GuardError(status.UNAUTHENTICATED, INVALID_TOKEN) : new GuardError(status.PERMISSION_DENIED, denial.message);
+    }
+    return { clientId: claims.client_id, applicationId: claims.application_id, authorizationId: claims.authorization_id, scope: claims.scope, ip, tokenId: claims.jti! };
+  }
+
+  private introspect(token: string, jti: string): Promise<IntrospectTokenResponse> {
+    const { client, cacheMs } = this.introspector!;
+    const now = Date.now();
+    const hit = this.cache.get(jti);
+    if (hit && now - hit.at < cacheMs) return hit.result;
+    const result = client.introspectToken({ token }, { deadline: 5000 }).catch((e: { code?: number; details?: string }) => {
+      this.cache.delete(jti);
+      throw new GuardError(status.UNAVAILABLE, `cannot check the token with A2A: ${e.details ?? String(e)}`);
+    });
+    this.cache.set(jti, { at: now, result });
+    if (this.cache.size > 10_000) for (const [k, v] of this.cache) if (now - v.at >= cacheMs) this.cache.delete(k);
+    return result;
+  }
+
+  /**
+   * Wraps a grpc-js service implementation: every unary and server-streaming method is checked
+   * before it runs. `access` names the methods that only read; any method not listed needs
+   * "write" (safe by default).
+   */
+  protect<Impl extends UntypedServiceImplementation>(definition: ServiceDefinition, implementation: Impl, access: Partial<Record<keyof Impl, Access>>): Impl {
+    const wrapped: UntypedServiceImplementation = {};
+    for (const [name, method] of Object.entries(definition)) {
+      const handler = implementation[name];
+      const needed: Access = access[name as keyof Impl] ?? "write";
+      if (method.requestStream) {
+        // Not supported by the guard yet: refuse rather than let it through unchecked.
+        wrapped[name] = ((call: { emit(e: string, v: unknown): void }) =>
+          call.emit("error", { code: status.UNIMPLEMENTED, details: "client-streaming methods are not supported by the A2A guard" })) as never;
+      } else if (method.responseStream) {
+        wrapped[name] = ((call: ServerWritableStream<unknown, unknown>) => {
+          this.check(call, needed).then(
+            (p) => {
+              principals.set(call, p);
+              (handler as handleServerStreamingCall<unknown, unknown>)(call);
+            },
+            (e) => call.emit("error", toStatus(e)),
+          );
+        }) as handleServerStreamingCall<unknown, unknown>;
+      } else {
+        wrapped[name] = ((call: ServerUnaryCall<unknown, unknown>, callback: Parameters<handleUnaryCall<unknown, unknown>>[1]) => {
+          this.check(call, needed).then(
+            (p) => {
+              principals.set(call, p);
+              (handler as handleUnaryCall<unknown, unknown>)(call, callback);
+            },
+            (e) => callback(toStatus(e), null),
+          );
+        }) as handleUnaryCall<unknown, unknown>;
+      }
+    }
+    return wrapped as Impl;
+  }
+
+  close(): void {
+    this.jwks.close();
+    this.introspector?.client.close();
+    this.introspector?.tokens.close();
+  }
+}
+
+function toStatus(e: unknown): { code: status; details: string } {
+  if (e instanceof GuardError) return { code: e.code, details: e.message };
+  return { code: status.INTERNAL, details: "the A2A guard failed" };
+}
+
+export function createGuard(options: GuardOptions): Guard {
+  return new Guard(options);
+}

@@ -1,0 +1,4 @@
+export * from "./access";
+export * from "./ip";
+export * from "./referer";
+export * from "./scope";

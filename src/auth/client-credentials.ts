@@ -1,0 +1,27 @@
+import type { Knex } from "knex";
+import { UnauthenticatedError } from "../domain/errors";
+import { isWellFormedSecret, type KeyRing } from "../domain/secrets";
+import { authorizations } from "../store/authorizations";
+import { enforce, principalOf, type NetContext, type Principal } from "./principal";
+
+/**
+ * Client authentication with client_id and client_secret (RFC 6749 §2.3.1), for the token
+ * request and for Basic credentials on A2A's own services. Every failure, whichever part was
+ * wrong, is the same UnauthenticatedError; the reason goes to the audit trail only.
+ */
+export async function authenticateClient(
+  deps: { db: Knex; ring: KeyRing },
+  clientId: string,
+  clientSecret: string,
+  net: NetContext,
+): Promise<Principal> {
+  const record = clientId.length <= 64 ? await authorizations.byClientId(deps.db, clientId) : undefined;
+  // Hash even when the client is unknown, so timing does not tell unknown ids from bad secrets.
+  const matches = deps.ring.secretMatches(clientSecret, record?.secretHash ?? "-");
+  if (!record) throw UnauthenticatedError.client("unknown client_id");
+  if (!isWellFormedSecret(clientSecret) || !matches) throw UnauthenticatedError.client("wrong client_secret");
+  if (record.application.authMethod !== "oauth2") throw UnauthenticatedError.client(`application uses ${record.application.authMethod}`);
+  const principal = principalOf(record, "basic");
+  enforce(principal, net);
+  return principal;
+}

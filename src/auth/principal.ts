@@ -1,0 +1,61 @@
+import { checkAccess, narrowGrants, parseIpRule, parseRefererRule, type Access, type AccessSubject } from "../../sdk/src/policy";
+import { PermissionDeniedError, UnauthenticatedError } from "../domain/errors";
+import type { VerifiedToken } from "../domain/tokens";
+import type { CredentialRecord } from "../store/records";
+
+/** Where a call comes from, as the policy needs it. */
+export interface NetContext {
+  readonly ip?: string;
+  readonly referer?: string;
+  readonly now: Date;
+}
+
+/** Who is calling: an authorization of an application, proven by one auth method. */
+export interface Principal {
+  readonly clientId: string;
+  readonly applicationId: string;
+  readonly applicationName: string;
+  readonly authorizationId: string;
+  readonly subject: AccessSubject;
+  readonly via: "bearer" | "basic";
+  /** Set when the caller presented an access token. */
+  readonly token?: VerifiedToken;
+}
+
+/** The policy's view of a stored authorization (rules were validated when written). */
+export function subjectOf(record: CredentialRecord): AccessSubject {
+  return {
+    applicationEnabled: record.application.enabled,
+    authorizationEnabled: record.authorization.enabled,
+    expiresAt: record.authorization.expiresAt,
+    grants: record.authorization.grants,
+    allowedIps: record.authorization.allowedIps.map(parseIpRule),
+    allowedReferers: record.authorization.allowedReferers.map(parseRefererRule),
+  };
+}
+
+export function principalOf(record: CredentialRecord, via: Principal["via"], token?: VerifiedToken): Principal {
+  const subject = subjectOf(record);
+  return {
+    clientId: record.authorization.clientId,
+    applicationId: record.application.id,
+    applicationName: record.application.name,
+    authorizationId: record.authorization.id,
+    subject: token ? { ...subject, grants: narrowGrants(subject.grants, token.claims.scope) } : subject,
+    via,
+    token,
+  };
+}
+
+/**
+ * Applies the access policy to a principal; throws the matching error. A credential-kind
+ * denial (disabled, expired) answers exactly like a wrong secret or a bad token.
+ */
+export function enforce(principal: Principal, net: NetContext, resource?: string, access?: Access): void {
+  const denial = checkAccess(principal.subject, { now: net.now, ip: net.ip, referer: net.referer, resource, access });
+  if (!denial) return;
+  if (denial.kind === "credentials") {
+    throw principal.via === "bearer" ? UnauthenticatedError.token(denial.reason) : UnauthenticatedError.client(denial.reason);
+  }
+  throw new PermissionDeniedError(denial.message);
+}

@@ -1,0 +1,81 @@
+import type { Knex } from "knex";
+import type { Access } from "../../sdk/src/policy";
+import { authenticateBearer } from "../auth/bearer";
+import { authenticateClient } from "../auth/client-credentials";
+import { enforce, type Principal } from "../auth/principal";
+import { UnauthenticatedError } from "../domain/errors";
+import type { KeyRing } from "../domain/secrets";
+import type { TokenSigner } from "../domain/tokens";
+import { metadataValue, type CallContext } from "./call-context";
+
+/**
+ * Who may call a method:
+ * - "public": nobody needs to authenticate (GetJwks, IssueToken, which authenticates itself);
+ * - "client": any valid credentials (introspection and revocation of one's own tokens);
+ * - { resource, access }: credentials whose authorization grants that access on the resource.
+ */
+export type AuthRule = "public" | "client" | { readonly resource: "a2a"; readonly access: Access };
+
+export interface AuthDeps {
+  readonly db: Knex;
+  readonly ring: KeyRing;
+  readonly signer: TokenSigner;
+}
+
+/** Reads `authorization: Basic …` (RFC 7617; id and secret form-encoded per RFC 6749 §2.3.1). */
+export function parseBasic(header: string): { clientId: string; clientSecret: string } | undefined {
+  const m = header.match(/^Basic\s+([A-Za-z0-9+/=]+)\s*$/i);
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1], "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon < 0) return undefined;
+  const dec = (s: string) => {
+    try {
+      return decodeURIComponent(s.replace(/\+/g, " "));
+    } catch {
+      return s;
+    }
+  };
+  return { clientId: dec(decoded.slice(0, colon)), clientSecret: dec(decoded.slice(colon + 1)) };
+}
+
+/**
+ * Authenticates the caller from the `authorization` metadata (Bearer token or Basic client
+ * credentials) and applies the method's rule. Adds `ctx.principal` and the caller's ids to
+ * `ctx.audit`. Must run first in a call; needs nothing before it but the call context.
+ */
+export async function authenticate(deps: AuthDeps, ctx: CallContext, rule: AuthRule): Promise<Principal | undefined> {
+  if (rule === "public") return undefined;
+  const header = metadataValue(ctx.metadata, "authorization");
+  if (!header) throw new UnauthenticatedError(UnauthenticatedError.MISSING, "no authorization metadata");
+  let principal: Principal;
+  const bearer = header.match(/^Bearer\s+(\S+)\s*$/i);
+  const basic = bearer ? undefined : parseBasic(header);
+  try {
+    if (bearer) {
+      principal = await authenticateBearer(deps, bearer[1], ctx);
+    } else if (basic) {
+      ctx.audit.clientId = basic.clientId.slice(0, 64);
+      principal = await authenticateClient(deps, basic.clientId, basic.clientSecret, ctx);
+    } else {
+      throw new UnauthenticatedError(UnauthenticatedError.MISSING, "authorization metadata is neither Bearer nor Basic");
+    }
+  } catch (e) {
+    if (e instanceof UnauthenticatedError) ctx.audit.reason = e.reason;
+    throw e;
+  }
+  noteCaller(ctx, principal);
+  if (rule !== "client") {
+    ctx.audit.resource = rule.resource;
+    enforce(principal, ctx, rule.resource, rule.access);
+  }
+  return principal;
+}
+
+export function noteCaller(ctx: CallContext, principal: Principal): void {
+  ctx.principal = principal;
+  ctx.audit.clientId = principal.clientId;
+  ctx.audit.applicationId = principal.applicationId;
+  ctx.audit.applicationName = principal.applicationName;
+  ctx.audit.authorizationId = principal.authorizationId;
+}

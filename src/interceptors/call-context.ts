@@ -1,0 +1,59 @@
+import { randomUUID } from "node:crypto";
+import type { Metadata, ServerUnaryCall, ServerWritableStream } from "@grpc/grpc-js";
+import { clientIp, ipFromPeer, type IpRule } from "../../sdk/src/policy";
+import type { NetContext, Principal } from "../auth/principal";
+
+/** Identifiers gathered during a call for its audit record; never secrets. */
+export interface AuditNotes {
+  clientId?: string;
+  applicationId?: string;
+  applicationName?: string;
+  authorizationId?: string;
+  resource?: string;
+  /** What the request named, e.g. "application 4f…" (ids and names only). */
+  target?: string;
+  /** Why a credential check failed; for the trail, never for the caller. */
+  reason?: string;
+}
+
+/** What every handler sees of its call: no grpc-js types beyond the metadata. */
+export interface CallContext extends NetContext {
+  readonly requestId: string;
+  /** Full gRPC path, "/a2a.v1.AdminService/CreateApplication". */
+  readonly method: string;
+  readonly metadata: Metadata;
+  readonly userAgent?: string;
+  readonly startedAt: bigint;
+  principal?: Principal;
+  readonly audit: AuditNotes;
+}
+
+function first(metadata: Metadata, key: string): string | undefined {
+  const v = metadata.get(key)[0];
+  return v === undefined ? undefined : String(v);
+}
+
+/**
+ * Builds the call context. The client IP is the socket peer unless that peer is a trusted
+ * proxy (then X-Forwarded-For is used); IPv4-mapped IPv6 is unmapped.
+ */
+export function createCallContext(
+  call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>,
+  method: string,
+  trustedProxies: readonly IpRule[],
+): CallContext {
+  const peerIp = ipFromPeer(call.getPeer());
+  return {
+    requestId: randomUUID(),
+    method,
+    metadata: call.metadata,
+    ip: clientIp(peerIp, first(call.metadata, "x-forwarded-for"), trustedProxies),
+    referer: first(call.metadata, "referer"),
+    userAgent: first(call.metadata, "user-agent"),
+    now: new Date(),
+    startedAt: process.hrtime.bigint(),
+    audit: {},
+  };
+}
+
+export { first as metadataValue };

@@ -1,0 +1,126 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { AdminServiceService } from "../sdk/src/gen/a2a/v1/admin_service";
+import { AuditServiceService } from "../sdk/src/gen/a2a/v1/audit_service";
+import { TokenServiceService } from "../sdk/src/gen/a2a/v1/token_service";
+import { createAdministrator, writeAdminCredentials, type AdminCredentials } from "./bootstrap";
+import type { Config } from "./config";
+import { KeyRing } from "./domain/secrets";
+import { TokenSigner } from "./domain/tokens";
+import { unary, type MethodSpec, type PipelineDeps } from "./interceptors/unary";
+import { createLogger, type Logger } from "./logger";
+import { loadMasterKey } from "./master-key";
+import { applicationMethods } from "./services/admin/applications";
+import { authorizationMethods } from "./services/admin/authorizations";
+import { resourceMethods } from "./services/admin/resources";
+import { auditMethods } from "./services/audit";
+import type { ServiceDeps } from "./services/deps";
+import { HealthState } from "./services/health";
+import { DescriptorIndex, reflectionServices } from "./services/reflection";
+import { tokenMethods } from "./services/token";
+import { AuditWriter } from "./store/audit";
+import { openDatabase, type Database } from "./store/db";
+import { revocations } from "./store/revocations";
+import { signingKeyStore } from "./store/signing-keys";
+
+export const DESCRIPTOR_SET = path.join(__dirname, "gen", "descriptor-set.binpb");
+
+export interface A2AServer {
+  /** host:port actually bound (port 0 resolved). */
+  readonly address: string;
+  readonly port: number;
+  readonly database: Database;
+  readonly logger: Logger;
+  /** Set on the first start of an empty store: the administrator's credentials. */
+  readonly bootstrap?: AdminCredentials;
+  /** Graceful: stops accepting, lets calls finish (up to `graceMs`), flushes the audit trail. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Every RPC of the definition must have a spec; each runs through the unary pipeline. */
+function implement(definition: ServiceDefinition, specs: Record<string, MethodSpec<any, any>>, deps: PipelineDeps): UntypedServiceImplementation {
+  const impl: UntypedServiceImplementation = {};
+  for (const [name, method] of Object.entries(definition)) {
+    const spec = specs[name];
+    if (!spec) throw new Error(`no handler for ${method.path}`);
+    impl[name] = unary(method.path, spec, deps);
+  }
+  return impl;
+}
+
+function credentials(env: NodeJS.ProcessEnv): ServerCredentials {
+  if (!env.A2A_TLS_CERT && !env.A2A_TLS_KEY) return ServerCredentials.createInsecure();
+  if (!env.A2A_TLS_CERT || !env.A2A_TLS_KEY) throw new Error("A2A_TLS_CERT and A2A_TLS_KEY: set both or neither");
+  return ServerCredentials.createSsl(null, [{ cert_chain: readFileSync(env.A2A_TLS_CERT), private_key: readFileSync(env.A2A_TLS_KEY) }], false);
+}
+
+/** The composition root: config -> store -> keys -> services -> listening server. */
+export async function startServer(config: Config, options: { logger?: Logger; env?: NodeJS.ProcessEnv } = {}): Promise<A2AServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = database.knex;
+  try {
+    const ring = new KeyRing(loadMasterKey(config.masterKey, config.dataDir, logger));
+    const signer = new TokenSigner(signingKeyStore(db), ring, config.issuer, config.tokenTtlSeconds);
+    await signer.init();
+
+    let bootstrap: AdminCredentials | undefined;
+    if (config.bootstrapAdmin) {
+      bootstrap = await createAdministrator(db, ring, { onlyIfEmpty: true, createdBy: "bootstrap" });
+      if (bootstrap) {
+        const file = config.dataDir === ":memory:" ? undefined : writeAdminCredentials(config.dataDir, bootstrap);
+        logger.info("created the administrator", { clientId: bootstrap.client_id, file });
+      }
+    }
+
+    const audit = new AuditWriter(db);
+    const deps: ServiceDeps & PipelineDeps = {
+      db, ring, signer, config, logger, audit, nodeName: config.nodeName, trustedProxies: config.trustedProxies,
+    };
+    const server = new Server({ "grpc.max_receive_message_length": 1024 * 1024 });
+    server.addService(AdminServiceService, implement(AdminServiceService, {
+      ...applicationMethods(deps), ...authorizationMethods(deps), ...resourceMethods(deps),
+    }, deps));
+    server.addService(TokenServiceService, implement(TokenServiceService, tokenMethods(deps), deps));
+    server.addService(AuditServiceService, implement(AuditServiceService, auditMethods(deps), deps));
+
+    const a2aServices = ["a2a.v1.AdminService", "a2a.v1.TokenService", "a2a.v1.AuditService"];
+    const health = new HealthState(a2aServices);
+    const h = health.service();
+    server.addService(h.definition, h.implementation);
+    const exposed = [...a2aServices, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"];
+    for (const r of reflectionServices(DescriptorIndex.fromFile(DESCRIPTOR_SET), exposed)) server.addService(r.definition, r.implementation);
+
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(config.listen, credentials(options.env ?? process.env), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    const host = config.listen.replace(/:\d+$/, "");
+    const address = `${host}:${port}`;
+    logger.info("A2A listening", { address, store: database.kind, node: config.nodeName });
+
+    const purge = setInterval(() => {
+      revocations.purgeExpired(db, new Date()).catch((error) => logger.warn("could not purge expired revocations", { error }));
+    }, 10 * 60 * 1000);
+    purge.unref();
+
+    let closing: Promise<void> | undefined;
+    const close = (graceMs = 10_000) =>
+      (closing ??= (async () => {
+        clearInterval(purge);
+        health.shutdown();
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => { server.forceShutdown(); resolve(); }, graceMs);
+          server.tryShutdown(() => { clearTimeout(timer); resolve(); });
+        });
+        await audit.flush();
+        await database.close();
+        logger.info("A2A stopped", { address });
+      })());
+
+    return { address, port, database, logger, bootstrap, close };
+  } catch (e) {
+    await database.close();
+    throw e;
+  }
+}

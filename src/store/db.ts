@@ -1,0 +1,52 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import knex, { type Knex } from "knex";
+import ClientPgLite from "knex-pglite";
+import { initial } from "./migrations/20261203-0001-initial";
+
+/** Migrations in order; each has up() and down(). */
+const MIGRATIONS = [initial];
+
+const migrationSource: Knex.MigrationSource<(typeof MIGRATIONS)[number]> = {
+  getMigrations: async () => MIGRATIONS,
+  getMigrationName: (m) => m.name,
+  getMigration: async (m) => m,
+};
+
+export interface DatabaseOptions {
+  /** PostgreSQL through `pg` when set. */
+  readonly databaseUrl?: string;
+  /** Otherwise the embedded PGlite store under this folder; ":memory:" keeps it in memory. */
+  readonly dataDir: string;
+}
+
+export interface Database {
+  readonly knex: Knex;
+  /** "postgres" or "pglite" (one connection: never use the pool inside a transaction). */
+  readonly kind: "postgres" | "pglite";
+  close(): Promise<void>;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  let db: Knex;
+  let kind: Database["kind"];
+  if (options.databaseUrl) {
+    kind = "postgres";
+    db = knex({ client: "pg", connection: options.databaseUrl, pool: { min: 0, max: 10 } });
+  } else {
+    kind = "pglite";
+    let connection: { filename?: string } = {};
+    if (options.dataDir !== ":memory:") {
+      const dir = path.join(options.dataDir, "pgdata");
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      connection = { filename: dir };
+    }
+    db = knex({ client: ClientPgLite, dialect: "postgres", connection } as Knex.Config);
+  }
+  await db.migrate.latest({ migrationSource });
+  return { knex: db, kind, close: () => db.destroy() };
+}
+
+export async function rollbackAll(db: Knex): Promise<void> {
+  await db.migrate.rollback({ migrationSource }, true);
+}

@@ -1,0 +1,48 @@
+import type { Knex } from "knex";
+import { InvalidArgumentError } from "../domain/errors";
+
+/** A keyset position: the (created_at, id) of the last row of a page. */
+interface Cursor {
+  readonly t: string;
+  readonly id: string;
+}
+
+export interface PageRequest {
+  readonly pageSize: number;
+  readonly pageToken: string;
+}
+
+/** Checks page_size (0 = default, 1..max) and decodes page_token; throws naming the field. */
+export function parsePage(request: PageRequest, defaultSize: number, maxSize = 1000): { size: number; after?: Cursor } {
+  const { pageSize, pageToken } = request;
+  if (!Number.isInteger(pageSize) || pageSize < 0 || pageSize > maxSize) {
+    throw new InvalidArgumentError("page_size", `must be 0 (default ${defaultSize}) to ${maxSize}, got ${pageSize}`);
+  }
+  if (!pageToken) return { size: pageSize || defaultSize };
+  try {
+    const cursor = JSON.parse(Buffer.from(pageToken, "base64url").toString("utf8")) as Cursor;
+    if (typeof cursor.t !== "string" || typeof cursor.id !== "string" || Number.isNaN(Date.parse(cursor.t))) throw new Error();
+    return { size: pageSize || defaultSize, after: cursor };
+  } catch {
+    throw new InvalidArgumentError("page_token", "is not a next_page_token returned by this list");
+  }
+}
+
+/**
+ * Applies keyset paging on (created_at, id) ascending: stable under inserts and deletes,
+ * unlike OFFSET. Fetches one row more than the page to know whether another page follows.
+ */
+export async function fetchPage<Row extends { id: string; created_at: Date }>(
+  query: Knex.QueryBuilder,
+  table: string,
+  page: { size: number; after?: Cursor },
+): Promise<{ rows: Row[]; nextPageToken: string }> {
+  if (page.after) {
+    query.whereRaw(`(${table}.created_at, ${table}.id) > (?::timestamptz, ?::uuid)`, [page.after.t, page.after.id]);
+  }
+  const rows = (await query.orderBy([`${table}.created_at`, `${table}.id`]).limit(page.size + 1)) as Row[];
+  if (rows.length <= page.size) return { rows, nextPageToken: "" };
+  const last = rows[page.size - 1];
+  const token = Buffer.from(JSON.stringify({ t: new Date(last.created_at).toISOString(), id: last.id })).toString("base64url");
+  return { rows: rows.slice(0, page.size), nextPageToken: token };
+}
