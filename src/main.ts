@@ -1,5 +1,6 @@
 import { loadConfig } from "./config";
 import { createLogger } from "./logger";
+import { serverRunning, writePidFile } from "./pid-file";
 import { startServer } from "./server";
 
 /** Start-up: config -> server; SIGTERM/SIGINT shut down gracefully. */
@@ -12,7 +13,12 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = createLogger(config.logLevel);
+  if (!config.databaseUrl && config.dataDir !== ":memory:") {
+    const other = serverRunning(config.dataDir);
+    if (other) throw new Error(`another A2A server (pid ${other}) uses the embedded store in ${config.dataDir}`);
+  }
   const server = await startServer(config, { logger });
+  const removePid = !config.databaseUrl && config.dataDir !== ":memory:" ? writePidFile(config.dataDir) : () => undefined;
   if (server.bootstrap) {
     // For the person at the terminal, once; not a log line (logs never carry secrets).
     process.stderr.write(
@@ -32,7 +38,10 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info("shutting down", { signal });
     server.close().then(
-      () => process.exit(0),
+      () => {
+        removePid();
+        process.exit(0);
+      },
       (error) => {
         logger.error("shutdown failed", { error });
         process.exit(1);

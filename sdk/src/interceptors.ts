@@ -21,8 +21,8 @@ export function bearerAuth(source: TokenSource): Interceptor {
     const failNoToken = (listener: InterceptingListener, error: unknown) => {
       const e = error as { code?: number; details?: string; message?: string };
       listener.onReceiveStatus({
-        // Keep UNAVAILABLE (A2A unreachable) apart from refused credentials.
-        code: e.code === status.UNAVAILABLE ? status.UNAVAILABLE : status.UNAUTHENTICATED,
+        // A2A's own answer (UNAUTHENTICATED, PERMISSION_DENIED for an IP rule, UNAVAILABLE…) is kept.
+        code: typeof e.code === "number" && e.code !== status.OK ? e.code : status.UNAUTHENTICATED,
         details: `could not obtain an access token: ${e.details ?? e.message}`,
         metadata: new Metadata(),
       } as StatusObject);
@@ -39,12 +39,19 @@ export function bearerAuth(source: TokenSource): Interceptor {
             md.set("authorization", `Bearer ${token}`);
             let headers: Metadata | undefined;
             let gotMessage = false;
+            let emptyResponse = false;
             next(md, {
               // Headers are held back until we know this attempt is the one that counts.
               onReceiveMetadata(m: Metadata) {
                 headers = m;
               },
               onReceiveMessage(msg: unknown) {
+                // grpc-js signals "no response message" on unary calls with a null message
+                // just before the status: hold it back like the headers.
+                if (msg === null && !gotMessage) {
+                  emptyResponse = true;
+                  return;
+                }
                 if (!gotMessage && headers) listener.onReceiveMetadata(headers);
                 gotMessage = true;
                 listener.onReceiveMessage(msg);
@@ -52,6 +59,7 @@ export function bearerAuth(source: TokenSource): Interceptor {
               onReceiveStatus(st: StatusObject) {
                 if (st.code !== status.UNAUTHENTICATED || gotMessage || !retryable || !hasMessage || !halfClosed) {
                   if (!gotMessage && headers) listener.onReceiveMetadata(headers);
+                  if (emptyResponse) listener.onReceiveMessage(null);
                   listener.onReceiveStatus(st);
                   return;
                 }
