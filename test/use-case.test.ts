@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
-import { AuthMethod, bearerAuth, ClientCredentialsTokenSource, createClient, Permission } from "@a2a/sdk";
+import { AuthMethod, bearerAuth, ClientCredentialsTokenSource, createClient, Permission, type AuditEvent } from "@a2a/sdk";
 import { connectPam } from "../examples/erp/client";
 import { CredentialServiceDefinition } from "../examples/gen/pam/v1/credential_service";
 import { startPamServer, type PamServer } from "../examples/pam/server";
@@ -107,7 +107,7 @@ describe("use case: ERP Finance calls PAM Core through A2A (OAuth 2.0)", functio
   });
 
   it("the audit trail shows every one of those requests", async () => {
-    const all = [];
+    const all: AuditEvent[] = [];
     let pageToken = "";
     do {
       const page = await a2a.client.audit.listAuditEvents({ pageSize: 5, pageToken });

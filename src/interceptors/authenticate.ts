@@ -6,7 +6,7 @@ import { enforce, type Principal } from "../auth/principal";
 import { UnauthenticatedError } from "../domain/errors";
 import type { KeyRing } from "../domain/secrets";
 import type { TokenSigner } from "../domain/tokens";
-import { metadataValue, type CallContext } from "./call-context";
+import { metadataValue, presentedClientId, type CallContext } from "./call-context";
 
 /**
  * Who may call a method:
@@ -55,7 +55,7 @@ export async function authenticate(deps: AuthDeps, ctx: CallContext, rule: AuthR
     if (bearer) {
       principal = await authenticateBearer(deps, bearer[1], ctx);
     } else if (basic) {
-      ctx.audit.clientId = basic.clientId.slice(0, 64);
+      ctx.audit.clientId = presentedClientId(basic.clientId);
       principal = await authenticateClient(deps, basic.clientId, basic.clientSecret, ctx);
     } else {
       throw new UnauthenticatedError(UnauthenticatedError.MISSING, "authorization metadata is neither Bearer nor Basic");

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Metadata, ServerUnaryCall, ServerWritableStream } from "@grpc/grpc-js";
 import { clientIp, ipFromPeer, type IpRule } from "../../sdk/src/policy";
 import type { NetContext, Principal } from "../auth/principal";
+import { CLIENT_ID_PATTERN } from "../domain/secrets";
 
 /** Identifiers gathered during a call for its audit record; never secrets. */
 export interface AuditNotes {
@@ -57,3 +58,11 @@ export function createCallContext(
 }
 
 export { first as metadataValue };
+
+/**
+ * The client id a caller presented, for the audit trail: only when it has the client-id
+ * format, so that a secret pasted into the wrong field is never recorded.
+ */
+export function presentedClientId(value: string): string {
+  return CLIENT_ID_PATTERN.test(value) ? value : "(invalid client_id)";
+}

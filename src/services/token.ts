@@ -8,7 +8,7 @@ import { authenticateClient } from "../auth/client-credentials";
 import type { Principal } from "../auth/principal";
 import { InvalidArgumentError, PermissionDeniedError } from "../domain/errors";
 import { parseBasic } from "../interceptors/authenticate";
-import { metadataValue, type CallContext } from "../interceptors/call-context";
+import { metadataValue, presentedClientId, type CallContext } from "../interceptors/call-context";
 import { noteCaller } from "../interceptors/authenticate";
 import type { MethodSpec } from "../interceptors/unary";
 import { authorizations } from "../store/authorizations";
@@ -78,7 +78,7 @@ export function tokenMethods(deps: ServiceDeps) {
         throw new InvalidArgumentError("grant_type", `"${req.grantType.slice(0, 40)}" is not supported; use "client_credentials" (RFC 6749 §5.2 unsupported_grant_type)`);
       }
       const creds = presentedCredentials(req, ctx);
-      ctx.audit.clientId = creds.clientId.slice(0, 64);
+      ctx.audit.clientId = presentedClientId(creds.clientId);
       let principal: Principal;
       try {
         principal = await authenticateClient(deps, creds.clientId, creds.clientSecret, ctx);
