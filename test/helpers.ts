@@ -1,5 +1,6 @@
 import { PassThrough } from "node:stream";
 import { randomBytes } from "node:crypto";
+import pg from "pg";
 import { connectA2A, type A2AConnection } from "@a2a/sdk";
 import { createAdministrator, type AdminCredentials } from "../src/bootstrap";
 import { loadConfig, type Config } from "../src/config";
@@ -21,16 +22,41 @@ export interface TestA2A {
   close(): Promise<void>;
 }
 
+/** Runs one statement on the DATABASE_URL's database (to create and drop test databases). */
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
 /**
- * Starts A2A on 127.0.0.1:0: on PostgreSQL when DATABASE_URL is set, else an in-memory
- * PGlite store. Logs at debug level into memory so tests can scan them.
+ * A fresh PostgreSQL database for one test server, next to DATABASE_URL's, so that every
+ * server starts empty as on the embedded store. Returns its URL and a function to drop it.
+ */
+export async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `a2a_t_${randomBytes(6).toString("hex")}`;
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(process.env.DATABASE_URL!);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+/**
+ * Starts A2A on 127.0.0.1:0: on PostgreSQL when DATABASE_URL is set (a fresh database per
+ * server unless `databaseUrl` is given), else an in-memory PGlite store. Logs at debug level
+ * into memory so tests can scan them.
  */
 export async function startA2A(overrides: Partial<Config> = {}): Promise<TestA2A> {
+  const fresh = process.env.DATABASE_URL && !overrides.databaseUrl ? await freshDatabase() : undefined;
   const config: Config = {
     ...loadConfig({}),
     listen: "127.0.0.1:0",
     dataDir: ":memory:",
-    databaseUrl: process.env.DATABASE_URL,
+    databaseUrl: fresh?.url,
     masterKey: MASTER_KEY,
     logLevel: "debug",
     nodeName: "test-node",
@@ -55,6 +81,7 @@ export async function startA2A(overrides: Partial<Config> = {}): Promise<TestA2A
     async close() {
       client.close();
       await server.close(1000);
+      await fresh?.drop();
     },
   };
 }

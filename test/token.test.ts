@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
 import { createLocalJWKSet, decodeProtectedHeader, generateKeyPair, jwtVerify, SignJWT } from "jose";
 import { AuthMethod, createClient, Permission, TokenServiceDefinition, AdminServiceDefinition, bearerAuth, staticToken } from "@a2a/sdk";
-import { rejects, startA2A, unique, type TestA2A } from "./helpers";
+import { freshDatabase, rejects, startA2A, unique, type TestA2A } from "./helpers";
 
 describe("TokenService", function () {
   let a2a: TestA2A;
@@ -231,15 +231,22 @@ describe("TokenService: configuration", function () {
   });
 
   it("signing keys persist in the store: a restarted server verifies the tokens it issued", async function () {
-    if (!process.env.DATABASE_URL) return this.skip(); // the in-memory store does not outlive the server
-    const first = await startA2A();
-    const t = await first.client.token.issueToken({ grantType: "client_credentials", clientId: first.admin.client_id, clientSecret: first.admin.client_secret });
-    await first.close();
-    const second = await startA2A();
+    // The in-memory store does not outlive its server; test/main.test.ts restarts on disk.
+    if (!process.env.DATABASE_URL) return this.skip();
+    const db = await freshDatabase();
     try {
-      assert.equal((await second.client.token.introspectToken({ token: t.accessToken })).active, true);
+      const first = await startA2A({ databaseUrl: db.url });
+      const t = await first.client.token.issueToken({ grantType: "client_credentials", clientId: first.admin.client_id, clientSecret: first.admin.client_secret });
+      await first.close();
+      const second = await startA2A({ databaseUrl: db.url });
+      try {
+        assert.equal(second.server.bootstrap, undefined, "no second administrator bootstrap");
+        assert.equal((await second.client.token.introspectToken({ token: t.accessToken })).active, true);
+      } finally {
+        await second.close();
+      }
     } finally {
-      await second.close();
+      await db.drop();
     }
   });
 });
