@@ -1,0 +1,136 @@
+/**
+ * `npm run bench`: throughput and latency of A2A's hot paths, measured against a real server
+ * process on loopback (the embedded store, or PostgreSQL when DATABASE_URL is set).
+ *
+ * Every loop is bounded by a request count and a time limit. Figures depend on the machine;
+ * compare runs on the same one.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { AuthMethod, bearerAuth, ClientCredentialsTokenSource, connectA2A, createClient, Permission, TokenServiceDefinition } from "@a2a/sdk";
+import { CredentialServiceDefinition } from "../examples/gen/pam/v1/credential_service";
+import { startPamServer } from "../examples/pam/server";
+
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const TIME_LIMIT_MS = Number(process.env.BENCH_SECONDS ?? 20) * 1000;
+
+async function startA2AProcess(dataDir: string): Promise<{ child: ChildProcess; address: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "..", "src", "main.ts")], {
+    env: { ...process.env, A2A_DATA_DIR: dataDir, A2A_LISTEN: "127.0.0.1:0", A2A_LOG_LEVEL: "info" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  const address = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on("data", (d) => {
+      out += d;
+      const m = out.match(/"address":"([^"]+)","level":"info","message":"A2A listening"/);
+      if (m) resolve(m[1]);
+    });
+    child.on("exit", (code) => reject(new Error(`A2A exited with ${code}`)));
+  });
+  return { child, address };
+}
+
+interface Result {
+  readonly name: string;
+  readonly requests: number;
+  readonly errors: number;
+  readonly seconds: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+}
+
+/** Runs `op` REQUESTS times with CONCURRENCY in flight, or until the time limit. */
+async function measure(name: string, op: () => Promise<unknown>): Promise<Result> {
+  for (let i = 0; i < 50; i++) await op(); // warm-up
+  const latencies: number[] = [];
+  let errors = 0;
+  let issued = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (issued < REQUESTS && performance.now() - started < TIME_LIMIT_MS) {
+      issued++;
+      const t = performance.now();
+      try {
+        await op();
+      } catch {
+        errors++;
+      }
+      latencies.push(performance.now() - t);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+  return { name, requests: latencies.length, errors, seconds, p50: q(0.5), p95: q(0.95), p99: q(0.99) };
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "a2a-bench-"));
+  const { child, address } = await startA2AProcess(dataDir);
+  const cleanup: (() => unknown)[] = [() => child.kill("SIGTERM"), () => rmSync(dataDir, { recursive: true, force: true })];
+  try {
+    const store = process.env.DATABASE_URL ? "PostgreSQL" : "embedded PGlite";
+    let admin: { client_id: string; client_secret: string };
+    try {
+      admin = JSON.parse(readFileSync(path.join(dataDir, "admin-credentials.json"), "utf8"));
+    } catch {
+      throw new Error("the store was not empty, so no administrator was bootstrapped: point DATABASE_URL at an empty database");
+    }
+    const a2a = connectA2A({ address, clientId: admin.client_id, clientSecret: admin.client_secret });
+    cleanup.unshift(() => a2a.close());
+    await a2a.admin.createResource({ resource: { name: "pam-core" } });
+    const app = await a2a.admin.createApplication({ application: { name: "bench ERP", authMethod: AuthMethod.AUTH_METHOD_OAUTH2 } });
+    const authz = async (permission: Permission) =>
+      (await a2a.admin.createAuthorization({ authorization: { applicationId: app.application!.id, grants: [{ resource: "pam-core", permission }], allowedIps: ["127.0.0.0/8"] } })).credentials!;
+    const erp = await authz(Permission.PERMISSION_READ_WRITE);
+    const pamCreds = await authz(Permission.PERMISSION_READ);
+
+    const token = createClient(TokenServiceDefinition, address);
+    cleanup.unshift(() => token.close());
+    const erpTokens = new ClientCredentialsTokenSource({ address, ...erp });
+    const erpToken = await erpTokens.getToken();
+
+    const pamOffline = await startPamServer({ a2aAddress: address });
+    const pamCached = await startPamServer({ a2aAddress: address, introspection: { ...pamCreds, cacheMs: 1000 } });
+    const pamLive = await startPamServer({ a2aAddress: address, introspection: { ...pamCreds, cacheMs: 0 } });
+    for (const p of [pamOffline, pamCached, pamLive]) cleanup.unshift(() => p.close());
+    const pamClient = (addr: string) => createClient(CredentialServiceDefinition, addr, { interceptors: [bearerAuth(erpTokens)] });
+    const [offline, cached, live] = [pamOffline, pamCached, pamLive].map((p) => pamClient(p.address));
+    cleanup.unshift(() => [offline, cached, live].forEach((c) => c.close()));
+
+    const results: Result[] = [];
+    results.push(await measure("IssueToken (client credentials, audited)", () =>
+      token.issueToken({ grantType: "client_credentials", clientId: erp.clientId, clientSecret: erp.clientSecret })));
+    results.push(await measure("IntrospectToken (RFC 7662, audited)", () => a2a.token.introspectToken({ token: erpToken })));
+    results.push(await measure("AdminService.ListResources (bearer, audited)", () => a2a.admin.listResources({})));
+    results.push(await measure("AuditService.ListAuditEvents (page of 100)", () => a2a.audit.listAuditEvents({ pageSize: 100 })));
+    results.push(await measure("PAM call via guard, JWT only", () => offline.listCredentials({})));
+    results.push(await measure("PAM call via guard, introspection cached 1 s", () => cached.listCredentials({})));
+    results.push(await measure("PAM call via guard, introspection every call", () => live.listCredentials({})));
+    erpTokens.close();
+
+    const audited = (await a2a.audit.listAuditEvents({ pageSize: 1 })).events[0]?.id;
+    process.stdout.write(`\nA2A benchmark — store: ${store}; ${CONCURRENCY} concurrent, up to ${REQUESTS} requests or ${TIME_LIMIT_MS / 1000} s per row; node ${process.version}\n\n`);
+    process.stdout.write("| operation | requests | errors | req/s | p50 ms | p95 ms | p99 ms |\n|---|---:|---:|---:|---:|---:|---:|\n");
+    for (const r of results) {
+      process.stdout.write(`| ${r.name} | ${r.requests} | ${r.errors} | ${(r.requests / r.seconds).toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p95.toFixed(2)} | ${r.p99.toFixed(2)} |\n`);
+    }
+    process.stdout.write(`\naudit records written: ${audited}\n`);
+  } finally {
+    for (const c of cleanup) await c();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    process.stderr.write(`bench: ${(e as Error).stack}\n`);
+    process.exit(1);
+  },
+);
