@@ -2,7 +2,6 @@ import type { Knex } from "knex";
 import { UnauthenticatedError } from "../domain/errors";
 import type { TokenSigner, VerifiedToken } from "../domain/tokens";
 import { authorizations } from "../store/authorizations";
-import { revocations } from "../store/revocations";
 import { enforce, principalOf, type NetContext, type Principal } from "./principal";
 
 /**
@@ -22,9 +21,9 @@ export async function resolveToken(
     return { invalid: `token rejected: ${(e as Error).message}` };
   }
   const { claims } = verified;
-  if (await revocations.isRevoked(deps.db, claims.jti)) return { invalid: "token revoked" };
-  const record = await authorizations.byClientId(deps.db, claims.client_id);
+  const record = await authorizations.byClientId(deps.db, claims.client_id, claims.jti);
   if (!record || record.authorization.id !== claims.authorization_id) return { invalid: "authorization no longer exists" };
+  if (record.tokenRevoked) return { invalid: "token revoked" };
   return { verified, principal: principalOf(record, "bearer", verified) };
 }
 

@@ -53,6 +53,8 @@ async function replaceGrants(db: Knex, authorizationId: string, grants: readonly
   }
 }
 
+const lastTouched = new Map<string, { at: number; ip: string | undefined }>();
+
 /** Authorizations and their grants. Writes must run inside a transaction (`db` = the trx). */
 export const authorizations = {
   async insert(trx: Knex, a: AuthorizationRecord, secret: { hash: string; sealed: string }): Promise<void> {
@@ -78,11 +80,15 @@ export const authorizations = {
     return row ? { clientId: row.client_id, sealed: row.secret_sealed } : undefined;
   },
 
-  /** The authorization with this client id, its application and secret hash, in one query. */
-  async byClientId(db: Knex, clientId: string): Promise<CredentialRecord | undefined> {
+  /**
+   * The authorization with this client id, its application and secret hash, in one query;
+   * with `jti`, also whether that token was revoked (saves a round trip per bearer call).
+   */
+  async byClientId(db: Knex, clientId: string, jti?: string): Promise<(CredentialRecord & { tokenRevoked: boolean }) | undefined> {
     const row = await selectAuthorizations(db)
       .select(
         "authorizations.secret_hash",
+        db.raw("EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = ?) AS token_revoked", [jti ?? ""]),
         db.raw(`json_build_object('id', ap.id, 'name', ap.name, 'description', ap.description, 'auth_method', ap.auth_method,
           'enabled', ap.enabled, 'tags', ap.tags, 'aws_arns', ap.aws_arns, 'created_at', ap.created_at, 'updated_at', ap.updated_at,
           'created_by', ap.created_by, 'updated_by', ap.updated_by) AS app`),
@@ -92,7 +98,7 @@ export const authorizations = {
       .first();
     if (!row) return undefined;
     const app = typeof row.app === "string" ? JSON.parse(row.app) : row.app;
-    return { authorization: toAuthorization(row), application: toApplication(app), secretHash: row.secret_hash };
+    return { authorization: toAuthorization(row), application: toApplication(app), secretHash: row.secret_hash, tokenRevoked: row.token_revoked === true };
   },
 
   async delete(db: Knex, id: string): Promise<boolean> {
@@ -113,9 +119,14 @@ export const authorizations = {
 
   /**
    * Records use. Written at most once a minute per authorization unless the address
-   * changes, so that a busy client does not turn every call into a write.
+   * changes, so that a busy client does not turn every call into a write (nor a query: this
+   * node remembers what it wrote last).
    */
   async touch(db: Knex, id: string, ip: string | undefined, now: Date): Promise<void> {
+    const last = lastTouched.get(id);
+    if (last && last.ip === ip && now.getTime() - last.at < 60_000) return;
+    if (lastTouched.size > 100_000) lastTouched.clear();
+    lastTouched.set(id, { at: now.getTime(), ip });
     await db("authorizations")
       .where({ id })
       .andWhere((w) =>

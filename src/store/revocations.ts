@@ -6,10 +6,6 @@ export const revocations = {
     await db("revoked_tokens").insert({ jti, expires_at: expiresAt, revoked_at: now, revoked_by: by }).onConflict("jti").ignore();
   },
 
-  async isRevoked(db: Knex, jti: string): Promise<boolean> {
-    return Boolean(await db("revoked_tokens").where({ jti }).first("jti"));
-  },
-
   async purgeExpired(db: Knex, now: Date): Promise<number> {
     return db("revoked_tokens").where("expires_at", "<", now).delete();
   },
