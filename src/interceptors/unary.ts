@@ -31,8 +31,24 @@ export function statusName(code: number): string {
  */
 function toStatus(error: unknown, ctx: CallContext, logger: Logger): { code: number; message: string } {
   if (error instanceof A2AError) return { code: error.code, message: error.message };
+  if (isStoreUnavailable(error)) {
+    logger.warn("store unavailable", { requestId: ctx.requestId, method: ctx.method, error });
+    return { code: Code.UNAVAILABLE, message: `the store is unavailable; try again later (request id ${ctx.requestId})` };
+  }
   logger.error("unexpected error", { requestId: ctx.requestId, method: ctx.method, error });
   return { code: Code.INTERNAL, message: `internal error; quote request id ${ctx.requestId} to the operator` };
+}
+
+/**
+ * The database cannot be reached or is shutting down: a condition to retry, not a bug.
+ * Socket errors, knex's pool timeout, and PostgreSQL classes 08 (connection) and 57 (operator
+ * intervention, e.g. admin shutdown).
+ */
+function isStoreUnavailable(error: unknown): boolean {
+  const e = error as { code?: unknown; name?: string };
+  if (e?.name === "KnexTimeoutError") return true;
+  if (typeof e?.code !== "string") return false;
+  return /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH)$/.test(e.code) || /^(08|57P)/.test(e.code);
 }
 
 function auditRecord(ctx: CallContext, nodeName: string, code: number, message: string | undefined): AuditRecord {
