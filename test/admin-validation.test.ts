@@ -129,6 +129,24 @@ describe("AdminService: bad input is refused and changes nothing", function () {
     await refused(() => admin.listResources({ pageToken: "zz" }), status.INVALID_ARGUMENT, /^page_token/);
   });
 
+  it("input the store cannot hold is refused as INVALID_ARGUMENT (or an unknown client), never INTERNAL", async () => {
+    const { admin, audit, token } = a2a.client;
+    const cursor = (t: string, id: string) => Buffer.from(JSON.stringify({ t, id })).toString("base64url");
+    await refused(() => admin.createAuthorization({
+      authorization: { applicationId: appId, grants: [{ resource: "pam-core", permission: 1 }], allowedIps: ["*"], expiresAt: new Date(Date.UTC(10000, 0, 1)) },
+    }), status.INVALID_ARGUMENT, /^authorization\.expires_at: must be a time between 1970/);
+    await refused(() => admin.updateAuthorization({ authorization: { id: authzId, expiresAt: new Date(-1000) }, updateMask: ["expires_at"] }), status.INVALID_ARGUMENT, /expires_at/);
+    await refused(() => admin.listApplications({ pageToken: cursor("2026-01-01T00:00:00Z", "x'; DROP TABLE applications; --") }), status.INVALID_ARGUMENT, /^page_token/);
+    await refused(() => admin.listApplications({ pageToken: cursor("not a time", "00000000-0000-0000-0000-000000000000") }), status.INVALID_ARGUMENT, /^page_token/);
+    await refused(() => admin.listResources({ pageToken: Buffer.from("r:\u0000").toString("base64url") }), status.INVALID_ARGUMENT, /^page_token/);
+    await refused(() => audit.listAuditEvents({ clientId: "a\u0000b" }), status.INVALID_ARGUMENT, /^client_id: /);
+    await refused(() => audit.listAuditEvents({ pageToken: Buffer.from("a:99999999999999999999").toString("base64url") }), status.INVALID_ARGUMENT, /^page_token/);
+    await refused(() => audit.listAuditEvents({ startTime: new Date(Date.UTC(12000, 0, 1)) }), status.INVALID_ARGUMENT, /^start_time/);
+    await refused(() => token.issueToken({ grantType: "client_credentials", clientId: "a2a_ci_\u0000", clientSecret: "x" }), status.UNAUTHENTICATED, /^invalid client credentials$/);
+    const { events } = await audit.listAuditEvents({ statusCode: status.INTERNAL });
+    assert.deepEqual(events, [], "no INTERNAL answer was ever given");
+  });
+
   it("valid changes do change the store (the checks above are not vacuous)", async () => {
     const { admin } = a2a.client;
     const before = await snapshot();
@@ -150,7 +168,11 @@ describe("AdminService: bad input is refused and changes nothing", function () {
   it("every refused call was audited with its status and message", async () => {
     const { events } = await a2a.client.audit.listAuditEvents({ failuresOnly: true, pageSize: 1000 });
     assert.ok(events.length >= 50, `only ${events.length} failures audited`);
-    assert.ok(events.every((e) => e.statusCode !== 0 && e.error.length > 0 && e.clientId === a2a.admin.client_id));
+    assert.ok(events.every((e) => e.statusCode !== 0 && e.error.length > 0));
+    const adminCalls = events.filter((e) => !e.method.endsWith("/IssueToken"));
+    assert.ok(adminCalls.every((e) => e.clientId === a2a.admin.client_id));
+    // The token request with a malformed client id is recorded without it.
+    assert.ok(events.some((e) => e.method.endsWith("/IssueToken") && e.clientId === "(invalid client_id)"));
     const { events: invalid } = await a2a.client.audit.listAuditEvents({ statusCode: status.INVALID_ARGUMENT, method: "CreateAuthorization" });
     assert.ok(invalid.some((e) => /allowed_ips\[1\]/.test(e.error)));
   });

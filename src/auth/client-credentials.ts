@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
 import { UnauthenticatedError } from "../domain/errors";
-import { isWellFormedSecret, type KeyRing } from "../domain/secrets";
+import { CLIENT_ID_PATTERN, isWellFormedSecret, type KeyRing } from "../domain/secrets";
 import { authorizations } from "../store/authorizations";
 import { enforce, principalOf, type NetContext, type Principal } from "./principal";
 
@@ -15,7 +15,8 @@ export async function authenticateClient(
   clientSecret: string,
   net: NetContext,
 ): Promise<Principal> {
-  const record = clientId.length <= 64 ? await authorizations.byClientId(deps.db, clientId) : undefined;
+  // Only a well-formed id reaches the store (no NUL bytes or megabytes in a query).
+  const record = CLIENT_ID_PATTERN.test(clientId) ? await authorizations.byClientId(deps.db, clientId) : undefined;
   // Hash even when the client is unknown, so timing does not tell unknown ids from bad secrets.
   const matches = deps.ring.secretMatches(clientSecret, record?.secretHash ?? "-");
   if (!record) throw UnauthenticatedError.client("unknown client_id");

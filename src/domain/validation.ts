@@ -112,6 +112,19 @@ export function awsArns(field: string, values: readonly string[]): string[] {
   return out;
 }
 
+const MIN_TIME = Date.UTC(1970, 0, 1);
+const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59);
+
+/** A timestamp the store can hold: 1970-01-01 to 9999-12-31 (unset stays unset). */
+export function timestamp(field: string, value: Date | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const t = value.getTime();
+  if (Number.isNaN(t) || t < MIN_TIME || t > MAX_TIME) {
+    throw new InvalidArgumentError(field, "must be a time between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z");
+  }
+  return value;
+}
+
 /** FieldMask paths: required, each one of `allowed`; "*" selects all of them. */
 export function updateMask(paths: readonly string[] | undefined, allowed: readonly string[]): Set<string> {
   if (!paths || paths.length === 0) {

@@ -17,6 +17,9 @@ function toProto(r: StoredAuditRecord): AuditEvent {
 }
 
 function parseFilter(req: ListAuditEventsRequest): AuditFilter {
+  v.timestamp("start_time", req.startTime);
+  v.timestamp("end_time", req.endTime);
+  if (req.clientId) v.label("client_id", req.clientId, { max: 200 });
   if (req.startTime && req.endTime && req.startTime >= req.endTime) {
     throw new InvalidArgumentError("end_time", "must be after start_time");
   }
@@ -54,7 +57,7 @@ export function auditMethods(deps: ServiceDeps) {
       let before: string | undefined;
       if (req.pageToken) {
         const decoded = Buffer.from(req.pageToken, "base64url").toString("utf8");
-        if (!/^a:\d{1,19}$/.test(decoded)) throw new InvalidArgumentError("page_token", "is not a next_page_token returned by this list");
+        if (!/^a:\d{1,18}$/.test(decoded)) throw new InvalidArgumentError("page_token", "is not a next_page_token returned by this list");
         before = decoded.slice(2);
       }
       const page = await listAuditEvents(deps.db, filter, req.pageSize || 100, before);

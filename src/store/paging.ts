@@ -1,6 +1,8 @@
 import type { Knex } from "knex";
 import { InvalidArgumentError } from "../domain/errors";
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** A keyset position: the (created_at, id) of the last row of a page. */
 interface Cursor {
   readonly t: string;
@@ -21,8 +23,9 @@ export function parsePage(request: PageRequest, defaultSize: number, maxSize = 1
   if (!pageToken) return { size: pageSize || defaultSize };
   try {
     const cursor = JSON.parse(Buffer.from(pageToken, "base64url").toString("utf8")) as Cursor;
-    if (typeof cursor.t !== "string" || typeof cursor.id !== "string" || Number.isNaN(Date.parse(cursor.t))) throw new Error();
-    return { size: pageSize || defaultSize, after: cursor };
+    // Only what this list itself wrote reaches the query: an ISO time and a UUID.
+    if (typeof cursor.t !== "string" || typeof cursor.id !== "string" || !UUID.test(cursor.id)) throw new Error();
+    return { size: pageSize || defaultSize, after: { t: new Date(cursor.t).toISOString(), id: cursor.id } };
   } catch {
     throw new InvalidArgumentError("page_token", "is not a next_page_token returned by this list");
   }

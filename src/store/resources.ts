@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import { InvalidArgumentError } from "../domain/errors";
+import { RESOURCE_NAME } from "../domain/validation";
 import type { ResourceRecord } from "./records";
 
 type Row = { name: string; description: string; builtin: boolean; created_at: Date };
@@ -40,9 +41,11 @@ export const resources = {
     const size = pageSize || 100;
     let after: string | undefined;
     if (pageToken) {
-      after = Buffer.from(pageToken, "base64url").toString("utf8");
-      if (!after.startsWith("r:")) throw new InvalidArgumentError("page_token", "is not a next_page_token returned by this list");
-      after = after.slice(2);
+      const decoded = Buffer.from(pageToken, "base64url").toString("utf8");
+      if (!decoded.startsWith("r:") || !RESOURCE_NAME.test(decoded.slice(2))) {
+        throw new InvalidArgumentError("page_token", "is not a next_page_token returned by this list");
+      }
+      after = decoded.slice(2);
     }
     const q = db<Row>("resources").select("*").orderBy("name").limit(size + 1);
     if (after !== undefined) q.where("name", ">", after);

@@ -65,6 +65,7 @@ export function authorizationMethods(deps: ServiceDeps) {
         environment: v.label("authorization.environment", a.environment, { max: 100 }),
         allowedIps: v.allowedIps("authorization.allowed_ips", a.allowedIps),
         allowedReferers: v.allowedReferers("authorization.allowed_referers", a.allowedReferers),
+        expiresAt: v.timestamp("authorization.expires_at", a.expiresAt),
       };
       const grants = await checkGrants(db, a.grants);
       const app = await applications.get(db, applicationId);
@@ -72,7 +73,7 @@ export function authorizationMethods(deps: ServiceDeps) {
       const clientId = newClientId();
       const secret = newClientSecret();
       const record: AuthorizationRecord = {
-        id: randomUUID(), applicationId, clientId, ...fields, enabled: a.enabled ?? true, expiresAt: a.expiresAt, grants,
+        id: randomUUID(), applicationId, clientId, ...fields, enabled: a.enabled ?? true, grants,
         createdAt: ctx.now, updatedAt: ctx.now, createdBy: ctx.principal!.clientId, updatedBy: ctx.principal!.clientId,
       };
       ctx.audit.target = `authorization ${record.id} (${clientId})`;
@@ -125,7 +126,7 @@ export function authorizationMethods(deps: ServiceDeps) {
         ...(mask.has("system") && { system: v.label("authorization.system", a.system, { max: 100 }) }),
         ...(mask.has("environment") && { environment: v.label("authorization.environment", a.environment, { max: 100 }) }),
         ...(mask.has("enabled") && { enabled: a.enabled ?? false }),
-        ...(mask.has("expires_at") && { expiresAt: a.expiresAt }),
+        ...(mask.has("expires_at") && { expiresAt: v.timestamp("authorization.expires_at", a.expiresAt) }),
         ...(grants && { grants }),
         ...(mask.has("allowed_ips") && { allowedIps: v.allowedIps("authorization.allowed_ips", a.allowedIps) }),
         ...(mask.has("allowed_referers") && { allowedReferers: v.allowedReferers("authorization.allowed_referers", a.allowedReferers) }),
