@@ -47,6 +47,14 @@ export function principalOf(record: CredentialRecord, via: Principal["via"], tok
   };
 }
 
+/** The network rules as text, as tokens and introspection carry them. */
+export function networkRules(subject: AccessSubject): { allowedIps: string[]; allowedReferers: string[] } {
+  return {
+    allowedIps: subject.allowedIps.map((r) => (r === "*" ? "*" : r.text)),
+    allowedReferers: subject.allowedReferers.map((r) => r.text),
+  };
+}
+
 /**
  * Applies the access policy to a principal; throws the matching error. A credential-kind
  * denial (disabled, expired) answers exactly like a wrong secret or a bad token.

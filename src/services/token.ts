@@ -5,11 +5,10 @@ import type {
 import { checkAccess, levelAllows, scopeToGrants, type ResourceGrant } from "../../sdk/src/policy";
 import { resolveToken } from "../auth/bearer";
 import { authenticateClient } from "../auth/client-credentials";
-import type { Principal } from "../auth/principal";
+import { networkRules, type Principal } from "../auth/principal";
 import { InvalidArgumentError, PermissionDeniedError } from "../domain/errors";
-import { parseBasic } from "../interceptors/authenticate";
+import { noteCaller, parseBasic } from "../interceptors/authenticate";
 import { metadataValue, presentedClientId, type CallContext } from "../interceptors/call-context";
-import { noteCaller } from "../interceptors/authenticate";
 import type { MethodSpec } from "../interceptors/unary";
 import { authorizations } from "../store/authorizations";
 import { revocations } from "../store/revocations";
@@ -91,8 +90,7 @@ export function tokenMethods(deps: ServiceDeps) {
       ctx.audit.resource = [...new Set(grants.map((g) => g.resource))].join(" ");
       const issued = await signer.issue({
         clientId: principal.clientId, applicationId: principal.applicationId, authorizationId: principal.authorizationId,
-        grants, allowedIps: principal.subject.allowedIps.map((r) => (r === "*" ? "*" : r.text)),
-        allowedReferers: principal.subject.allowedReferers.map((r) => r.text), now: ctx.now, notAfter: principal.subject.expiresAt,
+        grants, ...networkRules(principal.subject), now: ctx.now, notAfter: principal.subject.expiresAt,
       });
       ctx.audit.target = `token ${issued.jti}`;
       await authorizations.touch(db, principal.authorizationId, ctx.ip, ctx.now);
@@ -120,8 +118,7 @@ export function tokenMethods(deps: ServiceDeps) {
         aud: audience(c.aud), iss: c.iss ?? "", jti: c.jti,
         applicationId: principal.applicationId, authorizationId: principal.authorizationId,
         grants: principal.subject.grants.map(grantToProto),
-        allowedIps: principal.subject.allowedIps.map((r) => (r === "*" ? "*" : r.text)),
-        allowedReferers: principal.subject.allowedReferers.map((r) => r.text),
+        ...networkRules(principal.subject),
       };
     },
   };
