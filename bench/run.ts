@@ -46,7 +46,7 @@ interface Result {
 
 /** Runs `op` REQUESTS times with CONCURRENCY in flight, or until the time limit. */
 async function measure(name: string, op: () => Promise<unknown>): Promise<Result> {
-  for (let i = 0; i < 50; i++) await op(); // warm-up
+  for (let i = 0; i < 200; i++) await op(); // warm-up (JIT, caches)
   const latencies: number[] = [];
   let errors = 0;
   let issued = 0;
