@@ -43,10 +43,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     }
     db = knex({ client: ClientPgLite, dialect: "postgres", connection } as Knex.Config);
   }
-  await db.migrate.latest({ migrationSource });
+  await migrateLatest(db);
   return { knex: db, kind, close: () => db.destroy() };
 }
 
+/** Applies the migrations not yet applied (knex's lock table serialises nodes starting together). */
+export async function migrateLatest(db: Knex): Promise<void> {
+  await db.migrate.latest({ migrationSource });
+}
+
+/** Runs every migration's down(), newest first. */
 export async function rollbackAll(db: Knex): Promise<void> {
   await db.migrate.rollback({ migrationSource }, true);
 }
