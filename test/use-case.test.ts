@@ -232,7 +232,11 @@ describe("use case: ERP Finance calls PAM Core through A2A (OAuth 2.0)", functio
       c.close();
     }
     const { events } = await a2a.client.audit.listAuditEvents({ clientId: erpCreds.clientId, failuresOnly: true, method: "IssueToken" });
-    assert.ok(events.some((e) => e.statusCode === status.UNAUTHENTICATED && /application_disabled/.test(e.error)), JSON.stringify(events));
+    const refused = events.find((e) => e.statusCode === status.UNAUTHENTICATED && /application_disabled/.test(e.error));
+    assert.ok(refused, JSON.stringify(events));
+    // The refusal is attributed: the caller proved who it is before the policy said no.
+    assert.equal(refused.applicationName, "ERP Finance - Integration");
+    assert.equal(refused.error, "invalid client credentials (application_disabled)");
   });
 
   it("a guard without introspection decides from the token alone: scope, IP and referer claims", async () => {

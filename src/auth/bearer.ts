@@ -2,7 +2,7 @@ import type { Knex } from "knex";
 import { UnauthenticatedError } from "../domain/errors";
 import type { TokenSigner, VerifiedToken } from "../domain/tokens";
 import { authorizations } from "../store/authorizations";
-import { enforce, principalOf, type NetContext, type Principal } from "./principal";
+import { principalOf, type Principal } from "./principal";
 
 /**
  * Checks an access token against the current state of the store: signature and times, not
@@ -27,10 +27,9 @@ export async function resolveToken(
   return { verified, principal: principalOf(record, "bearer", verified) };
 }
 
-/** A bearer token for a call: valid, current, and its authorization's rules hold for `net`. */
-export async function authenticateBearer(deps: { db: Knex; signer: TokenSigner }, token: string, net: NetContext): Promise<Principal> {
-  const resolved = await resolveToken(deps, token, net.now);
+/** The principal of a valid, current bearer token; the caller then applies the policy (`enforce`). */
+export async function authenticateBearer(deps: { db: Knex; signer: TokenSigner }, token: string, now: Date): Promise<Principal> {
+  const resolved = await resolveToken(deps, token, now);
   if ("invalid" in resolved) throw UnauthenticatedError.token(resolved.invalid);
-  enforce(resolved.principal, net);
   return resolved.principal;
 }

@@ -2,19 +2,15 @@ import type { Knex } from "knex";
 import { UnauthenticatedError } from "../domain/errors";
 import { CLIENT_ID_PATTERN, isWellFormedSecret, type KeyRing } from "../domain/secrets";
 import { authorizations } from "../store/authorizations";
-import { enforce, principalOf, type NetContext, type Principal } from "./principal";
+import { principalOf, type Principal } from "./principal";
 
 /**
  * Client authentication with client_id and client_secret (RFC 6749 §2.3.1), for the token
  * request and for Basic credentials on A2A's own services. Every failure, whichever part was
- * wrong, is the same UnauthenticatedError; the reason goes to the audit trail only.
+ * wrong, is the same UnauthenticatedError; the reason goes to the audit trail only. The
+ * caller then applies the policy (`enforce`), once it has noted who is calling.
  */
-export async function authenticateClient(
-  deps: { db: Knex; ring: KeyRing },
-  clientId: string,
-  clientSecret: string,
-  net: NetContext,
-): Promise<Principal> {
+export async function verifyClientSecret(deps: { db: Knex; ring: KeyRing }, clientId: string, clientSecret: string): Promise<Principal> {
   // Only a well-formed id reaches the store (no NUL bytes or megabytes in a query).
   const record = CLIENT_ID_PATTERN.test(clientId) ? await authorizations.byClientId(deps.db, clientId) : undefined;
   // Hash even when the client is unknown, so timing does not tell unknown ids from bad secrets.
@@ -22,7 +18,5 @@ export async function authenticateClient(
   if (!record) throw UnauthenticatedError.client("unknown client_id");
   if (!isWellFormedSecret(clientSecret) || !matches) throw UnauthenticatedError.client("wrong client_secret");
   if (record.application.authMethod !== "oauth2") throw UnauthenticatedError.client(`application uses ${record.application.authMethod}`);
-  const principal = principalOf(record, "basic");
-  enforce(principal, net);
-  return principal;
+  return principalOf(record, "basic");
 }

@@ -1,7 +1,7 @@
 import type { Knex } from "knex";
 import type { Access } from "../../sdk/src/policy";
 import { authenticateBearer } from "../auth/bearer";
-import { authenticateClient } from "../auth/client-credentials";
+import { verifyClientSecret } from "../auth/client-credentials";
 import { enforce, type Principal } from "../auth/principal";
 import { UnauthenticatedError } from "../domain/errors";
 import type { KeyRing } from "../domain/secrets";
@@ -48,24 +48,22 @@ export async function authenticate(deps: AuthDeps, ctx: CallContext, rule: AuthR
   if (rule === "public") return undefined;
   const header = metadataValue(ctx.metadata, "authorization");
   if (!header) throw new UnauthenticatedError(UnauthenticatedError.MISSING, "no authorization metadata");
-  let principal: Principal;
   const bearer = header.match(/^Bearer\s+(\S+)\s*$/i);
   const basic = bearer ? undefined : parseBasic(header);
-  try {
-    if (bearer) {
-      principal = await authenticateBearer(deps, bearer[1], ctx);
-    } else if (basic) {
-      ctx.audit.clientId = presentedClientId(basic.clientId);
-      principal = await authenticateClient(deps, basic.clientId, basic.clientSecret, ctx);
-    } else {
-      throw new UnauthenticatedError(UnauthenticatedError.MISSING, "authorization metadata is neither Bearer nor Basic");
-    }
-  } catch (e) {
-    if (e instanceof UnauthenticatedError) ctx.audit.reason = e.reason;
-    throw e;
+  let principal: Principal;
+  if (bearer) {
+    principal = await authenticateBearer(deps, bearer[1], ctx.now);
+  } else if (basic) {
+    ctx.audit.clientId = presentedClientId(basic.clientId);
+    principal = await verifyClientSecret(deps, basic.clientId, basic.clientSecret);
+  } else {
+    throw new UnauthenticatedError(UnauthenticatedError.MISSING, "authorization metadata is neither Bearer nor Basic");
   }
+  // Who it is goes on record before the policy decides, so refusals are attributed too.
   noteCaller(ctx, principal);
-  if (rule !== "client") {
+  if (rule === "client") {
+    enforce(principal, ctx);
+  } else {
     ctx.audit.resource = rule.resource;
     enforce(principal, ctx, rule.resource, rule.access);
   }

@@ -1,6 +1,6 @@
 import { Metadata, status, type handleUnaryCall, type sendUnaryData, type ServerUnaryCall } from "@grpc/grpc-js";
 import type { IpRule } from "../../sdk/src/policy";
-import { A2AError, Code, UnavailableError } from "../domain/errors";
+import { A2AError, Code, UnauthenticatedError, UnavailableError } from "../domain/errors";
 import type { Logger } from "../logger";
 import type { AuditRecord, AuditWriter } from "../store/audit";
 import { authenticate, type AuthDeps, type AuthRule } from "./authenticate";
@@ -77,6 +77,7 @@ export function unary<Req, Res>(path: string, spec: MethodSpec<Req, Res>, deps: 
       await authenticate(deps, ctx, spec.rule);
       response = await spec.handle(call.request, ctx);
     } catch (error) {
+      if (error instanceof UnauthenticatedError) ctx.audit.reason = error.reason;
       failure = toStatus(error, ctx, deps.logger);
     }
     const code = failure?.code ?? Code.OK;

@@ -4,8 +4,8 @@ import type {
 } from "../../sdk/src/gen/a2a/v1/token_service";
 import { checkAccess, levelAllows, scopeToGrants, type ResourceGrant } from "../../sdk/src/policy";
 import { resolveToken } from "../auth/bearer";
-import { authenticateClient } from "../auth/client-credentials";
-import { networkRules, type Principal } from "../auth/principal";
+import { verifyClientSecret } from "../auth/client-credentials";
+import { enforce, networkRules, type Principal } from "../auth/principal";
 import { InvalidArgumentError, PermissionDeniedError } from "../domain/errors";
 import { noteCaller, parseBasic } from "../interceptors/authenticate";
 import { metadataValue, presentedClientId, type CallContext } from "../interceptors/call-context";
@@ -78,14 +78,9 @@ export function tokenMethods(deps: ServiceDeps) {
       }
       const creds = presentedCredentials(req, ctx);
       ctx.audit.clientId = presentedClientId(creds.clientId);
-      let principal: Principal;
-      try {
-        principal = await authenticateClient(deps, creds.clientId, creds.clientSecret, ctx);
-      } catch (e) {
-        ctx.audit.reason = (e as { reason?: string }).reason;
-        throw e;
-      }
+      const principal = await verifyClientSecret(deps, creds.clientId, creds.clientSecret);
       noteCaller(ctx, principal);
+      enforce(principal, ctx);
       const grants = requestedGrants(req.scope, principal.subject.grants);
       ctx.audit.resource = [...new Set(grants.map((g) => g.resource))].join(" ");
       const issued = await signer.issue({
