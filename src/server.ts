@@ -58,6 +58,7 @@ function credentials(env: NodeJS.ProcessEnv): ServerCredentials {
 /** The composition root: config -> store -> keys -> services -> listening server. */
 export async function startServer(config: Config, options: { logger?: Logger; env?: NodeJS.ProcessEnv } = {}): Promise<A2AServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
+  const serverCredentials = credentials(options.env ?? process.env);
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const db = database.knex;
   try {
@@ -93,7 +94,7 @@ export async function startServer(config: Config, options: { logger?: Logger; en
     for (const r of reflectionServices(DescriptorIndex.fromFile(DESCRIPTOR_SET), exposed)) server.addService(r.definition, r.implementation);
 
     const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(config.listen, credentials(options.env ?? process.env), (err, p) => (err ? reject(err) : resolve(p))),
+      server.bindAsync(config.listen, serverCredentials, (err, p) => (err ? reject(err) : resolve(p))),
     );
     const host = config.listen.replace(/:\d+$/, "");
     const address = `${host}:${port}`;
