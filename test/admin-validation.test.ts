@@ -158,6 +158,11 @@ describe("AdminService: bad input is refused and changes nothing", function () {
     assert.deepEqual(authorization?.allowedReferers, ["https://*.example.com"]);
     assert.equal(authorization?.enabled, false);
     assert.notEqual(await snapshot(), before);
+    const listed = await admin.listAuthorizations({ applicationId: appId });
+    assert.deepEqual(listed.authorizations.map((x) => x.id), [authzId]);
+    const extra = await admin.createAuthorization({ authorization: { applicationId: appId, grants: [{ resource: "pam-core", permission: 1 }], allowedIps: ["*"] } });
+    await admin.deleteAuthorization({ id: extra.authorization!.id });
+    await rejects(admin.getAuthorization({ id: extra.authorization!.id }), status.NOT_FOUND);
     await admin.createResource({ resource: { name: "billing" } });
     await admin.updateAuthorization({ authorization: { id: authzId, grants: [{ resource: "billing", permission: 2 }] }, updateMask: ["grants"] });
     await admin.deleteResource({ name: "pam-core" });

@@ -94,6 +94,21 @@ describe("SDK: token interceptor", function () {
     }
   });
 
+  it("health Watch reports SERVING, then NOT_SERVING when the server shuts down", async () => {
+    const other = await startA2A();
+    const health = createClient(HealthDefinition, other.address);
+    const seen: number[] = [];
+    const watching = (async () => {
+      for await (const update of health.watch({ service: "" })) seen.push(update.status);
+    })().catch(() => undefined);
+    while (seen.length === 0) await sleep(20);
+    assert.deepEqual(seen, [HealthCheckResponse_ServingStatus.SERVING]);
+    await other.close();
+    await watching;
+    assert.deepEqual(seen, [HealthCheckResponse_ServingStatus.SERVING, HealthCheckResponse_ServingStatus.NOT_SERVING]);
+    health.close();
+  });
+
   it("serves grpc.health.v1", async () => {
     const health = createClient(HealthDefinition, a2a.address);
     try {

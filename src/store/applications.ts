@@ -48,7 +48,7 @@ export const applications = {
   },
 
   async delete(db: Knex, id: string): Promise<boolean> {
-    return (await db("applications").where({ id }).delete()) > 0;
+    return (await db("applications").where({ id }).delete("id")).length > 0;
   },
 
   async count(db: Knex): Promise<number> {

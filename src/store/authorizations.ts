@@ -102,7 +102,7 @@ export const authorizations = {
   },
 
   async delete(db: Knex, id: string): Promise<boolean> {
-    return (await db("authorizations").where({ id }).delete()) > 0;
+    return (await db("authorizations").where({ id }).delete("id")).length > 0;
   },
 
   async countForApplication(db: Knex, applicationId: string): Promise<number> {

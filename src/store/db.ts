@@ -21,6 +21,10 @@ export interface DatabaseOptions {
 }
 
 export interface Database {
+  /**
+   * On PGlite (knex-pglite 0.14), a bare `.delete()` resolves to a raw response, not a row
+   * count: use `.delete("column")` and count the rows it returns.
+   */
   readonly knex: Knex;
   /** "postgres" or "pglite" (one connection: never use the pool inside a transaction). */
   readonly kind: "postgres" | "pglite";

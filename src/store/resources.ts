@@ -30,7 +30,7 @@ export const resources = {
   },
 
   async delete(db: Knex, name: string): Promise<boolean> {
-    return (await db("resources").where({ name }).delete()) > 0;
+    return (await db("resources").where({ name }).delete("name")).length > 0;
   },
 
   /** Keyset paging by name. */

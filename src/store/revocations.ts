@@ -7,6 +7,6 @@ export const revocations = {
   },
 
   async purgeExpired(db: Knex, now: Date): Promise<number> {
-    return db("revoked_tokens").where("expires_at", "<", now).delete();
+    return (await db("revoked_tokens").where("expires_at", "<", now).delete("jti")).length;
   },
 };
