@@ -183,6 +183,33 @@ describe("AdminService: bad input is refused and changes nothing", function () {
   });
 });
 
+describe("AdminService: updates", function () {
+  let a2a: TestA2A;
+  before(async () => {
+    a2a = await startA2A();
+  });
+  after(() => a2a?.close());
+
+  it("changes exactly the fields in the mask, or all of them with \"*\"", async () => {
+    const { admin } = a2a.client;
+    const { application } = await admin.createApplication({ application: { name: unique("app"), authMethod: AuthMethod.AUTH_METHOD_OAUTH2, description: "d1", tags: ["a"] } });
+    const renamed = unique("renamed");
+    const u1 = await admin.updateApplication({ application: { id: application!.id, name: renamed, description: "ignored" }, updateMask: ["name"] });
+    assert.equal(u1.application?.name, renamed);
+    assert.equal(u1.application?.description, "d1");
+    assert.ok(u1.application!.updateTime! > application!.updateTime!);
+    const u2 = await admin.updateApplication({ application: { id: application!.id, name: renamed, description: "d2", tags: ["b", "c"], enabled: false }, updateMask: ["*"] });
+    assert.deepEqual([u2.application?.description, u2.application?.tags, u2.application?.enabled], ["d2", ["b", "c"], false]);
+    assert.deepEqual((await admin.getApplication({ id: application!.id })).application, u2.application);
+    // A name differing only in case from its own is not a clash.
+    const u3 = await admin.updateApplication({ application: { id: application!.id, name: renamed.toUpperCase() }, updateMask: ["name"] });
+    assert.equal(u3.application?.name, renamed.toUpperCase());
+    // Without authorizations, no force is needed.
+    await admin.deleteApplication({ id: application!.id });
+    await rejects(admin.getApplication({ id: application!.id }), status.NOT_FOUND);
+  });
+});
+
 describe("AdminService: paging", function () {
   let a2a: TestA2A;
   before(async () => {
@@ -210,5 +237,18 @@ describe("AdminService: paging", function () {
     assert.ok(pages >= 3);
     const idx = created.map((id) => seen.indexOf(id));
     assert.deepEqual(idx, [...idx].sort((x, y) => x - y));
+  });
+
+  it("lists resources by name across pages", async () => {
+    const { admin } = a2a.client;
+    for (const n of ["res-c", "res-a", "res-b", "res-d"]) await admin.createResource({ resource: { name: n } });
+    const seen: string[] = [];
+    let pageToken = "";
+    do {
+      const page = await admin.listResources({ pageSize: 2, pageToken });
+      seen.push(...page.resources.map((r) => r.name));
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    assert.deepEqual(seen, ["a2a", "res-a", "res-b", "res-c", "res-d"]);
   });
 });
