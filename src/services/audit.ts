@@ -5,6 +5,7 @@ import * as v from "../domain/validation";
 import type { MethodSpec } from "../interceptors/unary";
 import { statusName } from "../interceptors/unary";
 import { listAuditEvents, type AuditFilter, type StoredAuditRecord } from "../store/audit";
+import { pageSize } from "../store/paging";
 import type { ServiceDeps } from "./deps";
 
 function toProto(r: StoredAuditRecord): AuditEvent {
@@ -51,16 +52,14 @@ export function auditMethods(deps: ServiceDeps) {
     rule: { resource: "a2a", access: "read" },
     async handle(req) {
       const filter = parseFilter(req);
-      if (!Number.isInteger(req.pageSize) || req.pageSize < 0 || req.pageSize > 1000) {
-        throw new InvalidArgumentError("page_size", `must be 0 (default 100) to 1000, got ${req.pageSize}`);
-      }
+      const size = pageSize(req.pageSize, 100);
       let before: string | undefined;
       if (req.pageToken) {
         const decoded = Buffer.from(req.pageToken, "base64url").toString("utf8");
         if (!/^a:\d{1,18}$/.test(decoded)) throw new InvalidArgumentError("page_token", "is not a next_page_token returned by this list");
         before = decoded.slice(2);
       }
-      const page = await listAuditEvents(deps.db, filter, req.pageSize || 100, before);
+      const page = await listAuditEvents(deps.db, filter, size, before);
       return {
         events: page.items.map(toProto),
         nextPageToken: page.nextBeforeId ? Buffer.from(`a:${page.nextBeforeId}`).toString("base64url") : "",

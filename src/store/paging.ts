@@ -14,18 +14,26 @@ export interface PageRequest {
   readonly pageToken: string;
 }
 
-/** Checks page_size (0 = default, 1..max) and decodes page_token; throws naming the field. */
-export function parsePage(request: PageRequest, defaultSize: number, maxSize = 1000): { size: number; after?: Cursor } {
-  const { pageSize, pageToken } = request;
-  if (!Number.isInteger(pageSize) || pageSize < 0 || pageSize > maxSize) {
-    throw new InvalidArgumentError("page_size", `must be 0 (default ${defaultSize}) to ${maxSize}, got ${pageSize}`);
+const MAX_PAGE_SIZE = 1000;
+
+/** The page size every list uses: page_size 0 means the list's default, above 1000 is refused. */
+export function pageSize(requested: number, defaultSize: number): number {
+  if (!Number.isInteger(requested) || requested < 0 || requested > MAX_PAGE_SIZE) {
+    throw new InvalidArgumentError("page_size", `must be 0 (default ${defaultSize}) to ${MAX_PAGE_SIZE}, got ${requested}`);
   }
-  if (!pageToken) return { size: pageSize || defaultSize };
+  return requested || defaultSize;
+}
+
+/** Checks page_size and decodes page_token; throws naming the field. */
+export function parsePage(request: PageRequest, defaultSize: number): { size: number; after?: Cursor } {
+  const size = pageSize(request.pageSize, defaultSize);
+  const { pageToken } = request;
+  if (!pageToken) return { size };
   try {
     const cursor = JSON.parse(Buffer.from(pageToken, "base64url").toString("utf8")) as Cursor;
     // Only what this list itself wrote reaches the query: an ISO time and a UUID.
     if (typeof cursor.t !== "string" || typeof cursor.id !== "string" || !UUID.test(cursor.id)) throw new Error();
-    return { size: pageSize || defaultSize, after: { t: new Date(cursor.t).toISOString(), id: cursor.id } };
+    return { size, after: { t: new Date(cursor.t).toISOString(), id: cursor.id } };
   } catch {
     throw new InvalidArgumentError("page_token", "is not a next_page_token returned by this list");
   }

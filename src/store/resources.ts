@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
 import { InvalidArgumentError } from "../domain/errors";
 import { RESOURCE_NAME } from "../domain/validation";
+import { pageSize } from "./paging";
 import type { ResourceRecord } from "./records";
 
 type Row = { name: string; description: string; builtin: boolean; created_at: Date };
@@ -34,11 +35,8 @@ export const resources = {
   },
 
   /** Keyset paging by name. */
-  async list(db: Knex, pageSize: number, pageToken: string) {
-    if (!Number.isInteger(pageSize) || pageSize < 0 || pageSize > 1000) {
-      throw new InvalidArgumentError("page_size", `must be 0 (default 100) to 1000, got ${pageSize}`);
-    }
-    const size = pageSize || 100;
+  async list(db: Knex, requestedSize: number, pageToken: string) {
+    const size = pageSize(requestedSize, 100);
     let after: string | undefined;
     if (pageToken) {
       const decoded = Buffer.from(pageToken, "base64url").toString("utf8");

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { Knex } from "knex";
 import type {
   CreateApplicationRequest, CreateApplicationResponse, DeleteApplicationRequest, DeleteApplicationResponse,
   GetApplicationRequest, GetApplicationResponse, ListApplicationsRequest, ListApplicationsResponse,
@@ -41,8 +42,19 @@ function checkArns(method: AuthMethodName, arns: readonly string[]): string[] {
   return out;
 }
 
-function nameTaken(name: string): AlreadyExistsError {
-  return new AlreadyExistsError(`application.name: an application named "${v.preview(name)}" already exists (names are case-insensitive)`);
+/**
+ * Writes an application under a name that must stay unique (case-insensitively): checked first
+ * for a clear answer, and by the unique index for the race between two writers.
+ */
+async function saveUniquelyNamed(db: Knex, name: string, exceptId: string | undefined, write: () => Promise<void>): Promise<void> {
+  const taken = () => new AlreadyExistsError(`application.name: an application named "${v.preview(name)}" already exists (names are case-insensitive)`);
+  if (await applications.nameTaken(db, name, exceptId)) throw taken();
+  try {
+    await write();
+  } catch (e) {
+    if (isUniqueViolation(e)) throw taken();
+    throw e;
+  }
 }
 
 export function applicationMethods(deps: ServiceDeps) {
@@ -61,13 +73,7 @@ export function applicationMethods(deps: ServiceDeps) {
         createdAt: ctx.now, updatedAt: ctx.now, createdBy: ctx.principal!.clientId, updatedBy: ctx.principal!.clientId,
       };
       ctx.audit.target = `application ${record.id}`;
-      if (await applications.nameTaken(db, name)) throw nameTaken(name);
-      try {
-        await applications.insert(db, record);
-      } catch (e) {
-        if (isUniqueViolation(e)) throw nameTaken(name);
-        throw e;
-      }
+      await saveUniquelyNamed(db, name, undefined, () => applications.insert(db, record));
       return { application: applicationToProto(record) };
     },
   };
@@ -112,13 +118,7 @@ export function applicationMethods(deps: ServiceDeps) {
           updatedAt: ctx.now,
           updatedBy: ctx.principal!.clientId,
         };
-        if (next.name !== current.name && (await applications.nameTaken(trx, next.name, id))) throw nameTaken(next.name);
-        try {
-          await applications.update(trx, next);
-        } catch (e) {
-          if (isUniqueViolation(e)) throw nameTaken(next.name);
-          throw e;
-        }
+        await saveUniquelyNamed(trx, next.name, id, () => applications.update(trx, next));
         return { application: applicationToProto(next) };
       });
     },
