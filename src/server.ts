@@ -31,7 +31,6 @@ export interface A2AServer {
   readonly address: string;
   readonly port: number;
   readonly database: Database;
-  readonly logger: Logger;
   /** Set on the first start of an empty store: the administrator's credentials. */
   readonly bootstrap?: AdminCredentials;
   /** Graceful: stops accepting, lets calls finish (up to `graceMs`), flushes the audit trail. */
@@ -119,7 +118,7 @@ export async function startServer(config: Config, options: { logger?: Logger; en
         logger.info("A2A stopped", { address });
       })());
 
-    return { address, port, database, logger, bootstrap, close };
+    return { address, port, database, bootstrap, close };
   } catch (e) {
     await database.close();
     throw e;

@@ -12,7 +12,7 @@ import { bearerAuth } from "./interceptors";
 import { ClientCredentialsTokenSource } from "./token-source";
 
 export { createClient, type ClientOptions, type DeepPartial, type PromiseClient, type RpcOptions, type ServiceDefinition } from "./client";
-export { bearerAuth, staticMetadata } from "./interceptors";
+export { bearerAuth } from "./interceptors";
 export { ClientCredentialsTokenSource, staticToken, type ClientCredentialsOptions, type TokenSource } from "./token-source";
 export { createGuard, Guard, GuardError, guardPrincipal, type GuardOptions, type GuardPrincipal } from "./guard";
 export { JwksCache } from "./jwks";

@@ -97,16 +97,3 @@ export function bearerAuth(source: TokenSource): Interceptor {
     });
   };
 }
-
-/**
- * Adds fixed metadata to every call (e.g. `referer`). Needs nothing before it.
- */
-export function staticMetadata(values: Record<string, string>): Interceptor {
-  return (options, nextCall) =>
-    new InterceptingCall(nextCall(options), {
-      start(metadata, listener, next) {
-        for (const [k, v] of Object.entries(values)) metadata.set(k, v);
-        next(metadata, listener);
-      },
-    });
-}

@@ -18,8 +18,6 @@ export interface Principal {
   readonly authorizationId: string;
   readonly subject: AccessSubject;
   readonly via: "bearer" | "basic";
-  /** Set when the caller presented an access token. */
-  readonly token?: VerifiedToken;
 }
 
 /** The policy's view of a stored authorization (rules were validated when written). */
@@ -34,6 +32,7 @@ export function subjectOf(record: CredentialRecord): AccessSubject {
   };
 }
 
+/** The caller behind a credential record; a token's scope narrows what the authorization grants. */
 export function principalOf(record: CredentialRecord, via: Principal["via"], token?: VerifiedToken): Principal {
   const subject = subjectOf(record);
   return {
@@ -43,7 +42,6 @@ export function principalOf(record: CredentialRecord, via: Principal["via"], tok
     authorizationId: record.authorization.id,
     subject: token ? { ...subject, grants: narrowGrants(subject.grants, token.claims.scope) } : subject,
     via,
-    token,
   };
 }
 

@@ -22,7 +22,7 @@ export interface VerifiedToken {
 /** Where signing keys live (the store), so that every A2A node signs and verifies alike. */
 export interface SigningKeyStore {
   published(now: Date): Promise<{ kid: string; publicJwk: JWK; privateSealed: string; retired: boolean }[]>;
-  /** Inserts a key unless an active one appeared meanwhile (another node); returns the active kid. */
+  /** Inserts a key unless an active one appeared meanwhile (another node started too). */
   insertIfNoneActive(key: { kid: string; publicJwk: JWK; privateSealed: string }): Promise<void>;
 }
 

@@ -29,7 +29,8 @@ export interface CallContext extends NetContext {
   readonly audit: AuditNotes;
 }
 
-function first(metadata: Metadata, key: string): string | undefined {
+/** The first value of a metadata key, as text. */
+export function metadataValue(metadata: Metadata, key: string): string | undefined {
   const v = metadata.get(key)[0];
   return v === undefined ? undefined : String(v);
 }
@@ -48,16 +49,15 @@ export function createCallContext(
     requestId: randomUUID(),
     method,
     metadata: call.metadata,
-    ip: clientIp(peerIp, first(call.metadata, "x-forwarded-for"), trustedProxies),
-    referer: first(call.metadata, "referer"),
-    userAgent: first(call.metadata, "user-agent"),
+    ip: clientIp(peerIp, metadataValue(call.metadata, "x-forwarded-for"), trustedProxies),
+    referer: metadataValue(call.metadata, "referer"),
+    userAgent: metadataValue(call.metadata, "user-agent"),
     now: new Date(),
     startedAt: process.hrtime.bigint(),
     audit: {},
   };
 }
 
-export { first as metadataValue };
 
 /**
  * The client id a caller presented, for the audit trail: only when it has the client-id

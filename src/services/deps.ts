@@ -2,7 +2,6 @@ import type { Knex } from "knex";
 import type { Config } from "../config";
 import type { KeyRing } from "../domain/secrets";
 import type { TokenSigner } from "../domain/tokens";
-import type { Logger } from "../logger";
 
 /** What the service handlers need; assembled once in server.ts. */
 export interface ServiceDeps {
@@ -10,7 +9,6 @@ export interface ServiceDeps {
   readonly ring: KeyRing;
   readonly signer: TokenSigner;
   readonly config: Config;
-  readonly logger: Logger;
 }
 
 /** PostgreSQL's unique_violation, from pg and PGlite alike. */
