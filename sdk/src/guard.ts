@@ -76,7 +76,7 @@ export class Guard {
   private readonly jwks: JwksCache;
   private readonly trustedProxies: IpRule[];
   private readonly introspector?: { client: PromiseClient<typeof TokenServiceDefinition>; tokens: ClientCredentialsTokenSource; cacheMs: number };
-  private readonly cache = new Map<string, { at: number; result: Promise<IntrospectTokenResponse> }>();
+  private readonly cache = new Map<string, { at: number; expiresAt: number; subject: Promise<AccessSubject | undefined> }>();
 
   constructor(private readonly options: GuardOptions) {
     this.jwks = new JwksCache(options.a2aAddress, options.credentials);
@@ -113,25 +113,8 @@ export class Guard {
       throw new GuardError(status.UNAUTHENTICATED, INVALID_TOKEN);
     }
 
-    let subject: AccessSubject;
-    if (this.introspector) {
-      const info = await this.introspect(bearer[1], claims.jti!);
-      if (!info.active) throw new GuardError(status.UNAUTHENTICATED, INVALID_TOKEN);
-      subject = {
-        applicationEnabled: true, authorizationEnabled: true,
-        // Introspection returns today's grants; the token's scope can only narrow them.
-        grants: narrowGrants(info.grants.map((g) => ({ resource: g.resource, level: g.permission === Permission.PERMISSION_READ_WRITE ? "read_write" : "read" })), claims.scope),
-        allowedIps: info.allowedIps.map(parseIpRule),
-        allowedReferers: info.allowedReferers.map(parseRefererRule),
-      };
-    } else {
-      subject = {
-        applicationEnabled: true, authorizationEnabled: true,
-        grants: scopeToGrants(claims.scope ?? ""),
-        allowedIps: (claims.allowed_ips ?? []).map(parseIpRule),
-        allowedReferers: (claims.allowed_referers ?? []).map(parseRefererRule),
-      };
-    }
+    const subject = await this.subjectOf(bearer[1], claims);
+    if (!subject) throw new GuardError(status.UNAUTHENTICATED, INVALID_TOKEN);
     const ip = clientIp(ipFromPeer(call.getPeer()), String(call.metadata.get("x-forwarded-for")[0] ?? "") || undefined, this.trustedProxies);
     const referer = call.metadata.get("referer")[0];
     const denial = checkAccess(subject, { now: new Date(), ip, referer: referer === undefined ? undefined : String(referer), resource: this.options.resource, access });
@@ -141,18 +124,40 @@ export class Guard {
     return { clientId: claims.client_id, applicationId: claims.application_id, authorizationId: claims.authorization_id, scope: claims.scope, ip, tokenId: claims.jti! };
   }
 
-  private introspect(token: string, jti: string): Promise<IntrospectTokenResponse> {
-    const { client, cacheMs } = this.introspector!;
+  /**
+   * What the token may do, parsed once per token and cached: from A2A (introspection, fresh for
+   * `cacheMs`) or from the token's own claims (which never change). Undefined: inactive.
+   */
+  private subjectOf(token: string, claims: TokenClaims): Promise<AccessSubject | undefined> {
     const now = Date.now();
+    const jti = claims.jti!;
+    const freshFor = this.introspector ? this.introspector.cacheMs : Infinity;
     const hit = this.cache.get(jti);
-    if (hit && now - hit.at < cacheMs) return hit.result;
-    const result = client.introspectToken({ token }, { deadline: 5000 }).catch((e: { code?: number; details?: string }) => {
-      this.cache.delete(jti);
-      throw new GuardError(status.UNAVAILABLE, `cannot check the token with A2A: ${e.details ?? String(e)}`);
-    });
-    this.cache.set(jti, { at: now, result });
-    if (this.cache.size > 10_000) for (const [k, v] of this.cache) if (now - v.at >= cacheMs) this.cache.delete(k);
-    return result;
+    if (hit && now - hit.at < freshFor) return hit.subject;
+    const subject = this.introspector ? this.introspect(token, claims) : Promise.resolve(subjectFromClaims(claims));
+    this.cache.set(jti, { at: now, expiresAt: (claims.exp ?? 0) * 1000, subject });
+    if (this.cache.size > 10_000) {
+      for (const [k, v] of this.cache) if (now - v.at >= freshFor || v.expiresAt <= now) this.cache.delete(k);
+    }
+    return subject;
+  }
+
+  private async introspect(token: string, claims: TokenClaims): Promise<AccessSubject | undefined> {
+    let info: IntrospectTokenResponse;
+    try {
+      info = await this.introspector!.client.introspectToken({ token }, { deadline: 5000 });
+    } catch (e) {
+      this.cache.delete(claims.jti!);
+      throw new GuardError(status.UNAVAILABLE, `cannot check the token with A2A: ${(e as { details?: string }).details ?? String(e)}`);
+    }
+    if (!info.active) return undefined;
+    return {
+      applicationEnabled: true, authorizationEnabled: true,
+      // Introspection returns today's grants; the token's scope can only narrow them.
+      grants: narrowGrants(info.grants.map((g) => ({ resource: g.resource, level: g.permission === Permission.PERMISSION_READ_WRITE ? "read_write" : "read" })), claims.scope),
+      allowedIps: info.allowedIps.map(parseIpRule),
+      allowedReferers: info.allowedReferers.map(parseRefererRule),
+    };
   }
 
   /**
@@ -199,6 +204,16 @@ export class Guard {
     this.introspector?.client.close();
     this.introspector?.tokens.close();
   }
+}
+
+/** The token's own view: its scope and the network rules it carries. */
+function subjectFromClaims(claims: TokenClaims): AccessSubject {
+  return {
+    applicationEnabled: true, authorizationEnabled: true,
+    grants: scopeToGrants(claims.scope ?? ""),
+    allowedIps: (claims.allowed_ips ?? []).map(parseIpRule),
+    allowedReferers: (claims.allowed_referers ?? []).map(parseRefererRule),
+  };
 }
 
 function toStatus(e: unknown): { code: status; details: string } {

@@ -51,8 +51,7 @@ function isStoreUnavailable(error: unknown): boolean {
   return /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH)$/.test(e.code) || /^(08|57P)/.test(e.code);
 }
 
-function auditRecord(ctx: CallContext, nodeName: string, code: number, message: string | undefined): AuditRecord {
-  const durationMs = Number(process.hrtime.bigint() - ctx.startedAt) / 1e6;
+function auditRecord(ctx: CallContext, nodeName: string, code: number, message: string | undefined, durationMs: number): AuditRecord {
   const error = message === undefined ? undefined : ctx.audit.reason ? `${message} (${ctx.audit.reason})` : message;
   return {
     time: ctx.now, requestId: ctx.requestId, node: nodeName, peerIp: ctx.ip, clientId: ctx.audit.clientId,
@@ -81,8 +80,9 @@ export function unary<Req, Res>(path: string, spec: MethodSpec<Req, Res>, deps: 
       failure = toStatus(error, ctx, deps.logger);
     }
     const code = failure?.code ?? Code.OK;
+    const durationMs = Number(process.hrtime.bigint() - ctx.startedAt) / 1e6;
     try {
-      await deps.audit.write(auditRecord(ctx, deps.nodeName, code, failure?.message));
+      await deps.audit.write(auditRecord(ctx, deps.nodeName, code, failure?.message, durationMs));
     } catch (error) {
       deps.logger.error("audit write failed; refusing the request", { requestId: ctx.requestId, method: path, error });
       failure = toStatus(new UnavailableError("the audit trail cannot be written; try again later"), ctx, deps.logger);
@@ -90,7 +90,7 @@ export function unary<Req, Res>(path: string, spec: MethodSpec<Req, Res>, deps: 
     deps.logger.debug("rpc", {
       requestId: ctx.requestId, method: path, peer: ctx.ip, clientId: ctx.audit.clientId,
       code: statusName(failure?.code ?? Code.OK),
-      ms: Math.round(Number(process.hrtime.bigint() - ctx.startedAt) / 1e4) / 100,
+      ms: Math.round(durationMs * 100) / 100,
     });
     const trailer = new Metadata();
     trailer.set("x-request-id", ctx.requestId);

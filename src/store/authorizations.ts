@@ -53,7 +53,8 @@ async function replaceGrants(db: Knex, authorizationId: string, grants: readonly
   }
 }
 
-const lastTouched = new Map<string, { at: number; ip: string | undefined }>();
+/** What this node last wrote as an authorization's last use, per database. */
+const lastTouchedByDb = new WeakMap<Knex, Map<string, { at: number; ip: string | undefined }>>();
 
 /** Authorizations and their grants. Writes must run inside a transaction (`db` = the trx). */
 export const authorizations = {
@@ -123,6 +124,8 @@ export const authorizations = {
    * node remembers what it wrote last).
    */
   async touch(db: Knex, id: string, ip: string | undefined, now: Date): Promise<void> {
+    let lastTouched = lastTouchedByDb.get(db);
+    if (!lastTouched) lastTouchedByDb.set(db, (lastTouched = new Map()));
     const last = lastTouched.get(id);
     if (last && last.ip === ip && now.getTime() - last.at < 60_000) return;
     if (lastTouched.size > 100_000) lastTouched.clear();
