@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import { AuthMethod, Permission } from "@a2a/sdk";
-import { rejects, startA2A, unique, type TestA2A } from "./helpers";
+import { collectPages, rejects, startA2A, unique, type TestA2A } from "./helpers";
 
 /** Bad input on every Admin RPC: the right status, a message naming field and rule, and no change. */
 describe("AdminService: bad input is refused and changes nothing", function () {
@@ -183,7 +183,7 @@ describe("AdminService: bad input is refused and changes nothing", function () {
   });
 });
 
-describe("AdminService: updates", function () {
+describe("AdminService: updates and paging", function () {
   let a2a: TestA2A;
   before(async () => {
     a2a = await startA2A();
@@ -208,14 +208,6 @@ describe("AdminService: updates", function () {
     await admin.deleteApplication({ id: application!.id });
     await rejects(admin.getApplication({ id: application!.id }), status.NOT_FOUND);
   });
-});
-
-describe("AdminService: paging", function () {
-  let a2a: TestA2A;
-  before(async () => {
-    a2a = await startA2A();
-  });
-  after(() => a2a?.close());
 
   it("lists every application exactly once across pages, in creation order", async () => {
     const { admin } = a2a.client;
@@ -223,18 +215,10 @@ describe("AdminService: paging", function () {
     for (let i = 0; i < 7; i++) {
       created.push((await admin.createApplication({ application: { name: unique(`page-${i}`), authMethod: AuthMethod.AUTH_METHOD_OAUTH2 } })).application!.id);
     }
-    const seen: string[] = [];
-    let pageToken = "";
-    let pages = 0;
-    do {
-      const page = await admin.listApplications({ pageSize: 3, pageToken });
-      assert.ok(page.applications.length <= 3);
-      seen.push(...page.applications.map((a) => a.id));
-      pageToken = page.nextPageToken;
-      pages++;
-    } while (pageToken);
+    const { all: seen, pages } = await collectPages((pageToken) => admin.listApplications({ pageSize: 3, pageToken }), (p) => p.applications.map((a) => a.id));
+    assert.ok(pages.every((p) => p.applications.length <= 3));
     for (const id of created) assert.equal(seen.filter((s) => s === id).length, 1);
-    assert.ok(pages >= 3);
+    assert.ok(pages.length >= 3);
     const idx = created.map((id) => seen.indexOf(id));
     assert.deepEqual(idx, [...idx].sort((x, y) => x - y));
   });
@@ -242,13 +226,7 @@ describe("AdminService: paging", function () {
   it("lists resources by name across pages", async () => {
     const { admin } = a2a.client;
     for (const n of ["res-c", "res-a", "res-b", "res-d"]) await admin.createResource({ resource: { name: n } });
-    const seen: string[] = [];
-    let pageToken = "";
-    do {
-      const page = await admin.listResources({ pageSize: 2, pageToken });
-      seen.push(...page.resources.map((r) => r.name));
-      pageToken = page.nextPageToken;
-    } while (pageToken);
+    const { all: seen } = await collectPages((pageToken) => admin.listResources({ pageSize: 2, pageToken }), (p) => p.resources.map((r) => r.name));
     assert.deepEqual(seen, ["a2a", "res-a", "res-b", "res-c", "res-d"]);
   });
 });

@@ -104,4 +104,24 @@ export async function rejects(promise: Promise<unknown>, code: number, message?:
   throw new Error(`expected status ${code}, but the call succeeded`);
 }
 
+/**
+ * Follows next_page_token until the last page; returns every item and the number of pages.
+ * `fetch` asks for one page; `items` picks the page's list.
+ */
+export async function collectPages<P extends { nextPageToken: string }, T>(
+  fetch: (pageToken: string) => Promise<P>,
+  items: (page: P) => T[],
+): Promise<{ all: T[]; pages: P[] }> {
+  const all: T[] = [];
+  const pages: P[] = [];
+  let pageToken = "";
+  do {
+    const page = await fetch(pageToken);
+    pages.push(page);
+    all.push(...items(page));
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  return { all, pages };
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -92,7 +92,11 @@ describe("npm start: the server process on the embedded store", function () {
 
     const again = await startMain(dataDir);
     try {
-      assert.ok(!again.stderr().includes("administrator created"), "no second bootstrap");
+      // No second bootstrap: still the first administrator's and bootstrap-admin's authorizations only.
+      const a2a = connectA2A({ address: again.address, clientId: creds.client_id, clientSecret: creds.client_secret });
+      const { authorizations } = await a2a.admin.listAuthorizations({});
+      assert.deepEqual(authorizations.map((x) => x.clientId).sort(), [creds.client_id, extra.client_id].sort());
+      a2a.close();
       for (const c of [creds, extra]) {
         const a2a = connectA2A({ address: again.address, clientId: c.client_id, clientSecret: c.client_secret });
         const { resources } = await a2a.admin.listResources({});

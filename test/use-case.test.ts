@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
-import { AuthMethod, bearerAuth, ClientCredentialsTokenSource, createClient, Permission, type AuditEvent } from "@a2a/sdk";
+import { AuthMethod, bearerAuth, ClientCredentialsTokenSource, createClient, Permission } from "@a2a/sdk";
 import { connectPam } from "../examples/erp/client";
 import { CredentialServiceDefinition } from "../examples/gen/pam/v1/credential_service";
 import { startPamServer, type PamServer } from "../examples/pam/server";
-import { rejects, sleep, startA2A, unique, type TestA2A } from "./helpers";
+import { collectPages, rejects, sleep, startA2A, unique, type TestA2A } from "./helpers";
 
 /**
  * Lucas, IT administrator of a logistics company, integrates his ERP with PAM Core through
@@ -107,13 +107,7 @@ describe("use case: ERP Finance calls PAM Core through A2A (OAuth 2.0)", functio
   });
 
   it("the audit trail shows every one of those requests", async () => {
-    const all: AuditEvent[] = [];
-    let pageToken = "";
-    do {
-      const page = await a2a.client.audit.listAuditEvents({ pageSize: 5, pageToken });
-      all.push(...page.events);
-      pageToken = page.nextPageToken;
-    } while (pageToken);
+    const { all } = await collectPages((pageToken) => a2a.client.audit.listAuditEvents({ pageSize: 5, pageToken }), (p) => p.events);
     const ok = (method: string, clientId: string) =>
       all.filter((e) => e.method.endsWith(`/${method}`) && e.clientId === clientId && e.statusCode === 0);
     assert.equal(ok("CreateApplication", a2a.admin.client_id).length, 2);
@@ -250,6 +244,17 @@ describe("use case: ERP Finance calls PAM Core through A2A (OAuth 2.0)", functio
         await rejects(c.pam.listCredentials({}, { metadata: { referer: "https://other.example.com" } }), status.PERMISSION_DENIED, /referer/);
       } finally {
         c.close();
+      }
+      // The IP rule travels in the token: behind a trusted proxy, a client outside the blocks is refused.
+      const proxied = await startPamServer({ a2aAddress: a2a.address, trustedProxies: ["127.0.0.1/32"] });
+      const local = await authorize(Permission.PERMISSION_READ, { allowedIps: ["127.0.0.0/8"] });
+      const p = connectPam({ a2aAddress: a2a.address, pamAddress: proxied.address, ...local });
+      try {
+        assert.equal((await p.pam.listCredentials({})).credentials.length, 2);
+        await rejects(p.pam.listCredentials({}, { metadata: { "x-forwarded-for": "198.51.100.7" } }), status.PERMISSION_DENIED, /198\.51\.100\.7 is not in this authorization's allowed_ips/);
+      } finally {
+        p.close();
+        await proxied.close();
       }
       // No token at all, and a token for another resource.
       const bare = createClient(CredentialServiceDefinition, offline.address);
