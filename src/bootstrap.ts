@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { chmodSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Knex } from "knex";
-import { newClientId, newClientSecret, type KeyRing } from "./domain/secrets";
+import { issueKeys } from "./domain/keys";
+import { newClientId, type KeyRing } from "./domain/secrets";
 import { applications } from "./store/applications";
 import { authorizations } from "./store/authorizations";
 
@@ -40,7 +41,7 @@ export async function createAdministrator(
       });
     }
     const clientId = newClientId();
-    const secret = newClientSecret();
+    const keys = issueKeys("oauth2", clientId, ring);
     const authorizationId = randomUUID();
     await authorizations.insert(
       trx,
@@ -49,9 +50,9 @@ export async function createAdministrator(
         environment: "", enabled: true, grants: [{ resource: "a2a", level: "read_write" }], allowedIps: ["*"],
         allowedReferers: [], createdAt: now, updatedAt: now, createdBy: options.createdBy, updatedBy: options.createdBy,
       },
-      { hash: ring.hashSecret(secret), sealed: ring.encrypt(secret, `client-secret:${clientId}`) },
+      keys.stored,
     );
-    return { client_id: clientId, client_secret: secret, application_id: app, authorization_id: authorizationId };
+    return { client_id: clientId, client_secret: keys.credentials.clientSecret, application_id: app, authorization_id: authorizationId };
   });
 }
 

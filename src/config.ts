@@ -19,6 +19,40 @@ export interface Config {
   readonly logLevel: string;
   /** Create the administrator on first start with an empty store. */
   readonly bootstrapAdmin: boolean;
+  /** OAuth 1.0: how far (seconds) a request's oauth_timestamp may be from now; nonces are kept that long. */
+  readonly oauth1WindowSeconds: number;
+  /**
+   * Authorities (host[:port]) clients may have signed OAuth 1.0 requests for besides the
+   * `:authority` A2A receives: the public names of proxies or load balancers in front of it.
+   */
+  readonly publicAuthorities: string[];
+  /** AWS IAM: the STS endpoint signed requests must be for and are forwarded to (origin only). */
+  readonly awsStsEndpoint: string;
+  /** AWS IAM: the value the signed header x-a2a-server-id must have. */
+  readonly awsServerId: string;
+  readonly awsStsTimeoutMs: number;
+}
+
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, unit: string): number {
+  const raw = env[name];
+  const n = raw === undefined || raw === "" ? fallback : Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name}: must be a whole number of ${unit} from ${min} to ${max}, got "${raw}"`);
+  return n;
+}
+
+/** An http(s) origin with nothing after it but "/", e.g. "https://sts.amazonaws.com". */
+function stsEndpoint(raw: string | undefined): string {
+  const text = raw || "https://sts.amazonaws.com";
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`A2A_AWS_STS_ENDPOINT: "${text}" is not a URL`);
+  }
+  if ((url.protocol !== "https:" && url.protocol !== "http:") || url.pathname !== "/" || url.search || url.hash || url.username || url.password) {
+    throw new Error(`A2A_AWS_STS_ENDPOINT: must be an http(s) origin like "https://sts.us-east-1.amazonaws.com", got "${text}"`);
+  }
+  return url.origin;
 }
 
 function parseMasterKey(text: string): Buffer {
@@ -61,5 +95,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeName: env.A2A_NODE_NAME || hostname(),
     logLevel: env.A2A_LOG_LEVEL || "info",
     bootstrapAdmin: bool("A2A_BOOTSTRAP_ADMIN", true),
+    oauth1WindowSeconds: wholeNumber(env, "A2A_OAUTH1_TIMESTAMP_WINDOW", 300, 1, 3600, "seconds"),
+    publicAuthorities: (env.A2A_PUBLIC_AUTHORITIES ?? "").split(",").map((s) => s.trim().toLowerCase()).filter(Boolean).map((s, i) => {
+      if (!/^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/.test(s)) throw new Error(`A2A_PUBLIC_AUTHORITIES[${i}]: "${s}" is not host[:port]`);
+      return s;
+    }),
+    awsStsEndpoint: stsEndpoint(env.A2A_AWS_STS_ENDPOINT),
+    awsServerId: env.A2A_AWS_SERVER_ID || env.A2A_ISSUER || "a2a",
+    awsStsTimeoutMs: wholeNumber(env, "A2A_AWS_STS_TIMEOUT_MS", 5000, 100, 60_000, "milliseconds"),
   };
 }

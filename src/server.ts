@@ -4,6 +4,7 @@ import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceI
 import { AdminServiceService } from "../sdk/src/gen/a2a/v1/admin_service";
 import { AuditServiceService } from "../sdk/src/gen/a2a/v1/audit_service";
 import { TokenServiceService } from "../sdk/src/gen/a2a/v1/token_service";
+import { withRawRequests } from "../sdk/src/raw-request";
 import { createAdministrator, writeAdminCredentials, type AdminCredentials } from "./bootstrap";
 import type { Config } from "./config";
 import { KeyRing } from "./domain/secrets";
@@ -21,6 +22,7 @@ import { DescriptorIndex, reflectionServices } from "./services/reflection";
 import { tokenMethods } from "./services/token";
 import { AuditWriter } from "./store/audit";
 import { openDatabase, type Database } from "./store/db";
+import { nonces } from "./store/nonces";
 import { revocations } from "./store/revocations";
 import { signingKeyStore } from "./store/signing-keys";
 
@@ -37,15 +39,18 @@ export interface A2AServer {
   close(graceMs?: number): Promise<void>;
 }
 
-/** Every RPC of the definition must have a spec; each runs through the unary pipeline. */
-function implement(definition: ServiceDefinition, specs: Record<string, MethodSpec<any, any>>, deps: PipelineDeps): UntypedServiceImplementation {
+/**
+ * Adds one of A2A's services: every RPC of the definition must have a spec, and each runs
+ * through the unary pipeline, which sees the request bytes as received (OAuth 1.0 body hash).
+ */
+function addA2AService(server: Server, definition: ServiceDefinition, specs: Record<string, MethodSpec<any, any>>, deps: PipelineDeps): void {
   const impl: UntypedServiceImplementation = {};
   for (const [name, method] of Object.entries(definition)) {
     const spec = specs[name];
     if (!spec) throw new Error(`no handler for ${method.path}`);
     impl[name] = unary(method.path, spec, deps);
   }
-  return impl;
+  server.addService(withRawRequests(definition), impl);
 }
 
 function credentials(env: NodeJS.ProcessEnv): ServerCredentials {
@@ -79,11 +84,9 @@ export async function startServer(config: Config, options: { logger?: Logger; en
       db, ring, signer, config, logger, audit, nodeName: config.nodeName, trustedProxies: config.trustedProxies,
     };
     const server = new Server({ "grpc.max_receive_message_length": 1024 * 1024 });
-    server.addService(AdminServiceService, implement(AdminServiceService, {
-      ...applicationMethods(deps), ...authorizationMethods(deps), ...resourceMethods(deps),
-    }, deps));
-    server.addService(TokenServiceService, implement(TokenServiceService, tokenMethods(deps), deps));
-    server.addService(AuditServiceService, implement(AuditServiceService, auditMethods(deps), deps));
+    addA2AService(server, AdminServiceService, { ...applicationMethods(deps), ...authorizationMethods(deps), ...resourceMethods(deps) }, deps);
+    addA2AService(server, TokenServiceService, tokenMethods(deps), deps);
+    addA2AService(server, AuditServiceService, auditMethods(deps), deps);
 
     const a2aServices = ["a2a.v1.AdminService", "a2a.v1.TokenService", "a2a.v1.AuditService"];
     const health = new HealthState(a2aServices);
@@ -101,6 +104,7 @@ export async function startServer(config: Config, options: { logger?: Logger; en
 
     const purge = setInterval(() => {
       revocations.purgeExpired(db, new Date()).catch((error) => logger.warn("could not purge expired revocations", { error }));
+      nonces.purgeExpired(db, new Date()).catch((error) => logger.warn("could not purge expired OAuth 1.0 nonces", { error }));
     }, 10 * 60 * 1000);
     purge.unref();
 

@@ -14,7 +14,7 @@ export async function verifyClientSecret(deps: { db: Knex; ring: KeyRing }, clie
   // Only a well-formed id reaches the store (no NUL bytes or megabytes in a query).
   const record = CLIENT_ID_PATTERN.test(clientId) ? await authorizations.byClientId(deps.db, clientId) : undefined;
   // Hash even when the client is unknown, so timing does not tell unknown ids from bad secrets.
-  const matches = deps.ring.secretMatches(clientSecret, record?.secretHash ?? "-");
+  const matches = deps.ring.secretMatches(clientSecret, record?.keys.secretHash ?? "-");
   if (!record) throw UnauthenticatedError.client("unknown client_id");
   if (!isWellFormedSecret(clientSecret) || !matches) throw UnauthenticatedError.client("wrong client_secret");
   if (record.application.authMethod !== "oauth2") throw UnauthenticatedError.client(`application uses ${record.application.authMethod}`);

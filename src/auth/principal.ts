@@ -1,7 +1,7 @@
 import { checkAccess, narrowGrants, parseIpRule, parseRefererRule, type Access, type AccessSubject } from "../../sdk/src/policy";
 import { PermissionDeniedError, UnauthenticatedError } from "../domain/errors";
 import type { VerifiedToken } from "../domain/tokens";
-import type { CredentialRecord } from "../store/records";
+import type { AuthMethodName, CredentialRecord } from "../store/records";
 
 /** Where a call comes from, as the policy needs it. */
 export interface NetContext {
@@ -16,8 +16,11 @@ export interface Principal {
   readonly applicationId: string;
   readonly applicationName: string;
   readonly authorizationId: string;
+  /** The application's method (a Bearer token may come from OAuth 2.0 or the AWS grant). */
+  readonly authMethod: AuthMethodName;
   readonly subject: AccessSubject;
-  readonly via: "bearer" | "basic";
+  /** How it proved it: an access token (from OAuth 2.0 or the AWS grant), Basic, an OAuth 1.0 signature, AWS IAM. */
+  readonly via: "bearer" | "basic" | "oauth1" | "aws";
 }
 
 /** The policy's view of a stored authorization (rules were validated when written). */
@@ -40,6 +43,7 @@ export function principalOf(record: CredentialRecord, via: Principal["via"], tok
     applicationId: record.application.id,
     applicationName: record.application.name,
     authorizationId: record.authorization.id,
+    authMethod: record.application.authMethod,
     subject: token ? { ...subject, grants: narrowGrants(subject.grants, token.claims.scope) } : subject,
     via,
   };

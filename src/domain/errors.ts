@@ -65,7 +65,7 @@ export class UnauthenticatedError extends A2AError {
   readonly code = Code.UNAUTHENTICATED;
   static readonly CLIENT = "invalid client credentials";
   static readonly TOKEN = "invalid access token";
-  static readonly MISSING = 'missing credentials: send metadata "authorization: Bearer <access token>" or "authorization: Basic <base64(client_id:client_secret)>"';
+  static readonly MISSING = 'missing credentials: send metadata "authorization: Bearer <access token>", "authorization: Basic <base64(client_id:client_secret)>" or an OAuth 1.0 signature "authorization: OAuth …"';
   constructor(message: string, readonly reason: string) {
     super(message);
   }

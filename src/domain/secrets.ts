@@ -25,16 +25,32 @@ export function newClientId(): string {
   return `a2a_ci_${base62(randomBytes(16), 22)}`;
 }
 
-export function newClientSecret(): string {
+/** OAuth 1.0 tokens (RFC 5849 token credentials) are sent with every call: "a2a_ot_" + 128 bits. */
+export const OAUTH1_TOKEN_PATTERN = /^a2a_ot_[0-9A-Za-z]{22}$/;
+
+export function newOAuth1Token(): string {
+  return `a2a_ot_${base62(randomBytes(16), 22)}`;
+}
+
+function checksummed(prefix: string): string {
   const body = base62(randomBytes(32), 43);
   const sum = Buffer.alloc(4);
   sum.writeUInt32BE(crc32(body));
-  return `a2a_cs_${body}${base62(sum, 6)}`;
+  return `${prefix}${body}${base62(sum, 6)}`;
+}
+
+export function newClientSecret(): string {
+  return checksummed("a2a_cs_");
+}
+
+/** OAuth 1.0 token secrets: "a2a_ts_", same shape as client secrets (`a2a_ts_[0-9A-Za-z]{49}`). */
+export function newOAuth1TokenSecret(): string {
+  return checksummed("a2a_ts_");
 }
 
 /** True when the text has the secret format and its checksum holds (no store lookup). */
-export function isWellFormedSecret(secret: string): boolean {
-  if (secret.length !== 56 || !secret.startsWith("a2a_cs_")) return false;
+export function isWellFormedSecret(secret: string, prefix = "a2a_cs_"): boolean {
+  if (secret.length !== 56 || !secret.startsWith(prefix)) return false;
   const body = secret.slice(7, 50);
   const sum = Buffer.alloc(4);
   sum.writeUInt32BE(crc32(body));

@@ -1,7 +1,9 @@
+import { createHash } from "node:crypto";
 import type { Knex } from "knex";
 import type { Access } from "../../sdk/src/policy";
 import { authenticateBearer } from "../auth/bearer";
 import { verifyClientSecret } from "../auth/client-credentials";
+import { verifyOAuth1, type OAuth1Settings, type SignedCall } from "../auth/oauth1";
 import { enforce, type Principal } from "../auth/principal";
 import { UnauthenticatedError } from "../domain/errors";
 import type { KeyRing } from "../domain/secrets";
@@ -20,6 +22,17 @@ export interface AuthDeps {
   readonly db: Knex;
   readonly ring: KeyRing;
   readonly signer: TokenSigner;
+  readonly config: OAuth1Settings;
+}
+
+/** The OAuth 1.0 view of a call A2A received itself. */
+export function signedCallOf(ctx: CallContext, header: string): SignedCall {
+  // The pipeline captures every request's bytes; a call without them is a wiring bug.
+  if (!ctx.body) throw new Error(`request bytes were not captured for ${ctx.method}`);
+  return {
+    header, path: ctx.method, authority: ctx.authority, now: ctx.now,
+    bodySha1: createHash("sha1").update(ctx.body).digest(), bodySha256: createHash("sha256").update(ctx.body).digest(),
+  };
 }
 
 /** Reads `authorization: Basic …` (RFC 7617; id and secret form-encoded per RFC 6749 §2.3.1). */
@@ -40,8 +53,8 @@ export function parseBasic(header: string): { clientId: string; clientSecret: st
 }
 
 /**
- * Authenticates the caller from the `authorization` metadata (Bearer token or Basic client
- * credentials) and applies the method's rule. Adds `ctx.principal` and the caller's ids to
+ * Authenticates the caller from the `authorization` metadata (Bearer token, Basic client
+ * credentials or an OAuth 1.0 signature) and applies the method's rule. Adds `ctx.principal` and the caller's ids to
  * `ctx.audit`. Must run first in a call; needs nothing before it but the call context.
  */
 export async function authenticate(deps: AuthDeps, ctx: CallContext, rule: AuthRule): Promise<Principal | undefined> {
@@ -56,8 +69,10 @@ export async function authenticate(deps: AuthDeps, ctx: CallContext, rule: AuthR
   } else if (basic) {
     ctx.audit.clientId = presentedClientId(basic.clientId);
     principal = await verifyClientSecret(deps, basic.clientId, basic.clientSecret);
+  } else if (/^OAuth\s/i.test(header)) {
+    principal = await verifyOAuth1(deps, signedCallOf(ctx, header), (key) => (ctx.audit.clientId = presentedClientId(key)));
   } else {
-    throw new UnauthenticatedError(UnauthenticatedError.MISSING, "authorization metadata is neither Bearer nor Basic");
+    throw new UnauthenticatedError(UnauthenticatedError.MISSING, "authorization metadata is neither Bearer, Basic nor OAuth");
   }
   // Who it is goes on record before the policy decides, so refusals are attributed too.
   noteCaller(ctx, principal);

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Metadata, ServerUnaryCall, ServerWritableStream } from "@grpc/grpc-js";
 import { clientIp, ipFromPeer, type IpRule } from "../../sdk/src/policy";
+import { rawRequest } from "../../sdk/src/raw-request";
 import type { NetContext, Principal } from "../auth/principal";
 import { CLIENT_ID_PATTERN } from "../domain/secrets";
 
@@ -15,6 +16,10 @@ export interface AuditNotes {
   target?: string;
   /** Why a credential check failed; for the trail, never for the caller. */
   reason?: string;
+  /** The address the record is about, when not the caller's (Authorize: the guarded client's). */
+  peerIp?: string;
+  /** What the record reports when the call itself succeeded (Authorize: the decision). */
+  outcome?: { readonly code: number; readonly message: string };
 }
 
 /** What every handler sees of its call: no grpc-js types beyond the metadata. */
@@ -22,7 +27,11 @@ export interface CallContext extends NetContext {
   readonly requestId: string;
   /** Full gRPC path, "/a2a.v1.AdminService/CreateApplication". */
   readonly method: string;
+  /** The `:authority` the client dialled. */
+  readonly authority: string;
   readonly metadata: Metadata;
+  /** The request message's bytes as received (what an OAuth 1.0 body hash covers). */
+  readonly body?: Buffer;
   readonly userAgent?: string;
   readonly startedAt: bigint;
   principal?: Principal;
@@ -48,7 +57,9 @@ export function createCallContext(
   return {
     requestId: randomUUID(),
     method,
+    authority: call.getHost(),
     metadata: call.metadata,
+    body: rawRequest(call.request),
     ip: clientIp(peerIp, metadataValue(call.metadata, "x-forwarded-for"), trustedProxies),
     referer: metadataValue(call.metadata, "referer"),
     userAgent: metadataValue(call.metadata, "user-agent"),

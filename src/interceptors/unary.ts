@@ -51,10 +51,14 @@ function isStoreUnavailable(error: unknown): boolean {
   return /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH)$/.test(e.code) || /^(08|57P)/.test(e.code);
 }
 
-function auditRecord(ctx: CallContext, nodeName: string, code: number, message: string | undefined, durationMs: number): AuditRecord {
-  const error = message === undefined ? undefined : ctx.audit.reason ? `${message} (${ctx.audit.reason})` : message;
+function auditRecord(ctx: CallContext, nodeName: string, callCode: number, callMessage: string | undefined, durationMs: number): AuditRecord {
+  // A call that succeeded may report an outcome of its own (Authorize reports its decision).
+  const outcome = callCode === Code.OK ? ctx.audit.outcome : undefined;
+  const code = outcome?.code ?? callCode;
+  const message = outcome?.message ?? callMessage;
+  const error = message === undefined || code === Code.OK ? undefined : ctx.audit.reason ? `${message} (${ctx.audit.reason})` : message;
   return {
-    time: ctx.now, requestId: ctx.requestId, node: nodeName, peerIp: ctx.ip, clientId: ctx.audit.clientId,
+    time: ctx.now, requestId: ctx.requestId, node: nodeName, peerIp: ctx.audit.peerIp ?? ctx.ip, clientId: ctx.audit.clientId,
     applicationId: ctx.audit.applicationId, applicationName: ctx.audit.applicationName,
     authorizationId: ctx.audit.authorizationId, method: ctx.method, resource: ctx.audit.resource, statusCode: code,
     error, durationMs, userAgent: ctx.userAgent, referer: ctx.referer, target: ctx.audit.target,

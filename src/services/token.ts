@@ -1,12 +1,17 @@
 import type {
-  GetJwksRequest, GetJwksResponse, IntrospectTokenRequest, IntrospectTokenResponse, IssueTokenRequest,
-  IssueTokenResponse, RevokeTokenRequest, RevokeTokenResponse,
+  AuthorizeRequest, AuthorizeResponse, GetJwksRequest, GetJwksResponse, IntrospectTokenRequest, IntrospectTokenResponse,
+  IssueTokenRequest, IssueTokenResponse, RevokeTokenRequest, RevokeTokenResponse,
 } from "../../sdk/src/gen/a2a/v1/token_service";
-import { checkAccess, levelAllows, scopeToGrants, type ResourceGrant } from "../../sdk/src/policy";
-import { resolveToken } from "../auth/bearer";
+import { AuthMethod, Permission } from "../../sdk/src/gen/a2a/v1/types";
+import { checkAccess, levelAllows, parseIpRule, scopeToGrants, type ResourceGrant } from "../../sdk/src/policy";
+import { arnMatches, callerIdentity, checkAwsRequest } from "../auth/aws-iam";
+import { authenticateBearer, resolveToken } from "../auth/bearer";
 import { verifyClientSecret } from "../auth/client-credentials";
-import { enforce, networkRules, type Principal } from "../auth/principal";
-import { InvalidArgumentError, PermissionDeniedError } from "../domain/errors";
+import { verifyOAuth1 } from "../auth/oauth1";
+import { enforce, networkRules, principalOf, type Principal } from "../auth/principal";
+import { A2AError, Code, InvalidArgumentError, PermissionDeniedError, UnauthenticatedError } from "../domain/errors";
+import { CLIENT_ID_PATTERN } from "../domain/secrets";
+import * as v from "../domain/validation";
 import { noteCaller, parseBasic } from "../interceptors/authenticate";
 import { metadataValue, presentedClientId, type CallContext } from "../interceptors/call-context";
 import type { MethodSpec } from "../interceptors/unary";
@@ -51,6 +56,17 @@ function requestedGrants(scope: string, granted: readonly ResourceGrant[]): Reso
   return requested;
 }
 
+/** Who a decision is about, and what it may do on the resource. */
+function decision(subject: Principal | undefined, resource: string) {
+  if (!subject) return { clientId: "", applicationId: "", applicationName: "", authorizationId: "", authMethod: AuthMethod.AUTH_METHOD_UNSPECIFIED, scope: "" };
+  const grant = subject.subject.grants.find((g) => g.resource === resource);
+  return {
+    clientId: subject.clientId, applicationId: subject.applicationId, applicationName: subject.applicationName,
+    authorizationId: subject.authorizationId, authMethod: AUTH_METHODS[subject.authMethod],
+    scope: grant ? `${resource}:${grant.level === "read_write" ? "write" : "read"}` : "",
+  };
+}
+
 function audience(aud: string | string[] | undefined): string[] {
   return Array.isArray(aud) ? aud : aud ? [aud] : [];
 }
@@ -65,20 +81,51 @@ function mayIntrospect(caller: Principal, holder: string, aud: string[], net: Ca
   return checkAccess(caller.subject, { now: net.now, ip: net.ip, referer: net.referer, resource: "a2a", access: "read" }) === undefined;
 }
 
-export function tokenMethods(deps: ServiceDeps) {
-  const { db, signer } = deps;
+/** The decision statuses Authorize reports; anything else (UNAVAILABLE, INTERNAL) fails the call itself. */
+const DECISIONS: readonly number[] = [Code.UNAUTHENTICATED, Code.PERMISSION_DENIED, Code.INVALID_ARGUMENT];
 
-  /** RFC 6749 §4.4: client credentials grant. */
+const AUTH_METHODS = { oauth2: AuthMethod.AUTH_METHOD_OAUTH2, oauth1: AuthMethod.AUTH_METHOD_OAUTH1, aws: AuthMethod.AUTH_METHOD_AWS } as const;
+
+export function tokenMethods(deps: ServiceDeps) {
+  const { db, signer, config } = deps;
+
+  /**
+   * The AWS IAM grant: the workload's signed sts:GetCallerIdentity request, sent on to STS,
+   * whose answer (the caller's ARN) must match one of the application's aws_arns.
+   */
+  async function awsPrincipal(req: IssueTokenRequest, ctx: CallContext): Promise<Principal> {
+    if (!req.clientId) throw new InvalidArgumentError("client_id", "is required");
+    if (req.clientSecret) throw new InvalidArgumentError("client_secret", 'must be empty for grant_type "aws_iam": the AWS identity is the proof');
+    ctx.audit.clientId = presentedClientId(req.clientId);
+    const checked = checkAwsRequest(config, req.awsRequest);
+    // Look the client up before calling STS: unknown callers cannot make A2A send requests.
+    const record = CLIENT_ID_PATTERN.test(req.clientId) ? await authorizations.byClientId(db, req.clientId) : undefined;
+    if (!record) throw UnauthenticatedError.client("unknown client_id");
+    if (record.application.authMethod !== "aws") throw UnauthenticatedError.client(`application uses ${record.application.authMethod}, not aws`);
+    const identity = await callerIdentity(config, checked);
+    ctx.audit.target = `aws identity ${identity.arn}`;
+    if (!record.application.awsArns.some((p) => arnMatches(p, identity.canonical))) {
+      throw UnauthenticatedError.client(`AWS identity ${identity.canonical} is not among the application's aws_arns`);
+    }
+    return principalOf(record, "aws");
+  }
+
+  /** RFC 6749 §4.4 client credentials grant, or the AWS IAM grant. */
   const issueToken: MethodSpec<IssueTokenRequest, IssueTokenResponse> = {
     rule: "public",
     async handle(req, ctx) {
-      if (!req.grantType) throw new InvalidArgumentError("grant_type", 'is required: "client_credentials"');
-      if (req.grantType !== "client_credentials") {
-        throw new InvalidArgumentError("grant_type", `"${req.grantType.slice(0, 40)}" is not supported; use "client_credentials" (RFC 6749 §5.2 unsupported_grant_type)`);
+      if (!req.grantType) throw new InvalidArgumentError("grant_type", 'is required: "client_credentials" or "aws_iam"');
+      let principal: Principal;
+      if (req.grantType === "client_credentials") {
+        if (req.awsRequest) throw new InvalidArgumentError("aws_request", 'is only for grant_type "aws_iam"');
+        const creds = presentedCredentials(req, ctx);
+        ctx.audit.clientId = presentedClientId(creds.clientId);
+        principal = await verifyClientSecret(deps, creds.clientId, creds.clientSecret);
+      } else if (req.grantType === "aws_iam") {
+        principal = await awsPrincipal(req, ctx);
+      } else {
+        throw new InvalidArgumentError("grant_type", `"${req.grantType.slice(0, 40)}" is not supported; use "client_credentials" or "aws_iam" (RFC 6749 §5.2 unsupported_grant_type)`);
       }
-      const creds = presentedCredentials(req, ctx);
-      ctx.audit.clientId = presentedClientId(creds.clientId);
-      const principal = await verifyClientSecret(deps, creds.clientId, creds.clientSecret);
       noteCaller(ctx, principal);
       enforce(principal, ctx);
       const grants = requestedGrants(req.scope, principal.subject.grants);
@@ -87,7 +134,7 @@ export function tokenMethods(deps: ServiceDeps) {
         clientId: principal.clientId, applicationId: principal.applicationId, authorizationId: principal.authorizationId,
         grants, ...networkRules(principal.subject), now: ctx.now, notAfter: principal.subject.expiresAt,
       });
-      ctx.audit.target = `token ${issued.jti}`;
+      ctx.audit.target = ctx.audit.target ? `${ctx.audit.target}, token ${issued.jti}` : `token ${issued.jti}`;
       await authorizations.touch(db, principal.authorizationId, ctx.ip, ctx.now);
       return { accessToken: issued.token, tokenType: "Bearer", expiresIn: issued.expiresIn, scope: issued.scope };
     },
@@ -140,6 +187,72 @@ export function tokenMethods(deps: ServiceDeps) {
     },
   };
 
+  /**
+   * A resource server's guard asks about a call it received. The answer is a decision; the
+   * audit record is about the client the decision concerns (its ids, its address, the
+   * decision's status), naming the resource server in `target`.
+   */
+  const authorize: MethodSpec<AuthorizeRequest, AuthorizeResponse> = {
+    rule: "client",
+    async handle(req, ctx) {
+      if (!/^\/[A-Za-z_][\w.]{0,200}\/[A-Za-z_]\w{0,100}$/.test(req.method)) {
+        throw new InvalidArgumentError("method", 'must be a gRPC method path like "/pam.v1.CredentialService/ListCredentials"');
+      }
+      const resource = v.resourceName("resource", req.resource);
+      if (req.permission !== Permission.PERMISSION_READ && req.permission !== Permission.PERMISSION_READ_WRITE) {
+        throw new InvalidArgumentError("permission", "is required: PERMISSION_READ or PERMISSION_READ_WRITE");
+      }
+      if (!req.authority || req.authority.length > 255) throw new InvalidArgumentError("authority", "is required, at most 255 characters");
+      if (req.authorization.length > 8192) throw new InvalidArgumentError("authorization", "must be at most 8192 characters");
+      if (req.bodySha1.length !== 20) throw new InvalidArgumentError("body_sha1", "must be the 20-byte SHA-1 of the request message");
+      if (req.bodySha256.length !== 32) throw new InvalidArgumentError("body_sha256", "must be the 32-byte SHA-256 of the request message");
+      if (req.peerIp) {
+        try {
+          const rule = parseIpRule(req.peerIp);
+          if (rule === "*" || rule.text.includes("/")) throw new Error();
+        } catch {
+          throw new InvalidArgumentError("peer_ip", `"${v.preview(req.peerIp)}" is not an IP address`);
+        }
+      }
+      if (req.referer.length > 2048) throw new InvalidArgumentError("referer", "must be at most 2048 characters");
+      const guard = ctx.principal!;
+      const mayAsk = guard.subject.grants.some((g) => g.resource === resource) ||
+        checkAccess(guard.subject, { now: ctx.now, ip: ctx.ip, referer: ctx.referer, resource: "a2a", access: "read" }) === undefined;
+      if (!mayAsk) throw new PermissionDeniedError(`resource: this caller's authorization has no grant on "${resource}"; only its resource servers may ask`);
+
+      // From here on the record is about the guarded client, not about the guard.
+      Object.assign(ctx.audit, { clientId: undefined, applicationId: undefined, applicationName: undefined, authorizationId: undefined });
+      ctx.audit.resource = resource;
+      ctx.audit.peerIp = req.peerIp || undefined;
+      ctx.audit.target = `authorize ${req.method} for resource server ${guard.clientId}`;
+      const net = { ip: req.peerIp || undefined, referer: req.referer || undefined, now: ctx.now };
+      const access = req.permission === Permission.PERMISSION_READ_WRITE ? "write" : "read";
+      let subject: Principal | undefined;
+      try {
+        const bearer = req.authorization.match(/^Bearer\s+(\S+)\s*$/i);
+        if (bearer) {
+          subject = await authenticateBearer(deps, bearer[1], ctx.now);
+        } else if (/^OAuth\s/i.test(req.authorization)) {
+          subject = await verifyOAuth1(
+            deps,
+            { header: req.authorization, path: req.method, authority: req.authority, bodySha1: Buffer.from(req.bodySha1), bodySha256: Buffer.from(req.bodySha256), now: ctx.now },
+            (key) => (ctx.audit.clientId = presentedClientId(key)),
+          );
+        } else {
+          throw new UnauthenticatedError(UnauthenticatedError.MISSING, "no Bearer token or OAuth 1.0 signature");
+        }
+        Object.assign(ctx.audit, { clientId: subject.clientId, applicationId: subject.applicationId, applicationName: subject.applicationName, authorizationId: subject.authorizationId });
+        enforce(subject, net, resource, access);
+      } catch (e) {
+        if (!(e instanceof A2AError) || !DECISIONS.includes(e.code)) throw e;
+        if (e instanceof UnauthenticatedError) ctx.audit.reason = e.reason;
+        ctx.audit.outcome = { code: e.code, message: e.message };
+        return { ...decision(subject, resource), allowed: false, code: e.code, message: e.message };
+      }
+      return { ...decision(subject, resource), allowed: true, code: Code.OK, message: "" };
+    },
+  };
+
   const getJwks: MethodSpec<GetJwksRequest, GetJwksResponse> = {
     rule: "public",
     async handle() {
@@ -149,5 +262,5 @@ export function tokenMethods(deps: ServiceDeps) {
     },
   };
 
-  return { issueToken, introspectToken, revokeToken, getJwks };
+  return { issueToken, introspectToken, revokeToken, authorize, getJwks };
 }

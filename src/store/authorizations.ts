@@ -2,7 +2,7 @@ import type { Knex } from "knex";
 import type { ResourceGrant } from "../../sdk/src/policy";
 import { toApplication } from "./applications";
 import { fetchPage } from "./paging";
-import { json, type AuthorizationRecord, type CredentialRecord } from "./records";
+import { json, type AuthorizationRecord, type CredentialRecord, type StoredKeys } from "./records";
 
 type Row = {
   id: string; application_id: string; client_id: string; description: string; system: string; environment: string;
@@ -46,6 +46,22 @@ function toRow(a: AuthorizationRecord) {
   };
 }
 
+const KEY_COLUMNS = ["secret_hash", "secret_sealed", "oauth1_token", "oauth1_token_secret_sealed"] as const;
+
+function keysToRow(k: StoredKeys) {
+  return {
+    secret_hash: k.secretHash ?? null, secret_sealed: k.secretSealed ?? null,
+    oauth1_token: k.oauth1Token ?? null, oauth1_token_secret_sealed: k.oauth1TokenSecretSealed ?? null,
+  };
+}
+
+function keysFromRow(row: Record<(typeof KEY_COLUMNS)[number], string | null>): StoredKeys {
+  return {
+    secretHash: row.secret_hash ?? undefined, secretSealed: row.secret_sealed ?? undefined,
+    oauth1Token: row.oauth1_token ?? undefined, oauth1TokenSecretSealed: row.oauth1_token_secret_sealed ?? undefined,
+  };
+}
+
 async function replaceGrants(db: Knex, authorizationId: string, grants: readonly ResourceGrant[]): Promise<void> {
   await db("grants").where({ authorization_id: authorizationId }).delete();
   if (grants.length > 0) {
@@ -58,8 +74,8 @@ const lastTouchedByDb = new WeakMap<Knex, Map<string, { at: number; ip: string |
 
 /** Authorizations and their grants. Writes must run inside a transaction (`db` = the trx). */
 export const authorizations = {
-  async insert(trx: Knex, a: AuthorizationRecord, secret: { hash: string; sealed: string }): Promise<void> {
-    await trx("authorizations").insert({ ...toRow(a), secret_hash: secret.hash, secret_sealed: secret.sealed });
+  async insert(trx: Knex, a: AuthorizationRecord, keys: StoredKeys): Promise<void> {
+    await trx("authorizations").insert({ ...toRow(a), ...keysToRow(keys) });
     await replaceGrants(trx, a.id, a.grants);
   },
 
@@ -76,9 +92,10 @@ export const authorizations = {
     return row ? toAuthorization(row) : undefined;
   },
 
-  async sealedSecret(db: Knex, id: string): Promise<{ clientId: string; sealed: string } | undefined> {
-    const row = await db("authorizations").where({ id }).first("client_id", "secret_sealed");
-    return row ? { clientId: row.client_id, sealed: row.secret_sealed } : undefined;
+  /** The stored keys of an authorization (to reveal them). */
+  async keys(db: Knex, id: string): Promise<{ clientId: string; keys: StoredKeys } | undefined> {
+    const row = await db("authorizations").where({ id }).first("client_id", ...KEY_COLUMNS);
+    return row ? { clientId: row.client_id, keys: keysFromRow(row) } : undefined;
   },
 
   /**
@@ -88,7 +105,7 @@ export const authorizations = {
   async byClientId(db: Knex, clientId: string, jti?: string): Promise<(CredentialRecord & { tokenRevoked: boolean }) | undefined> {
     const row = await selectAuthorizations(db)
       .select(
-        "authorizations.secret_hash",
+        ...KEY_COLUMNS.map((c) => `authorizations.${c}`),
         db.raw("EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = ?) AS token_revoked", [jti ?? ""]),
         db.raw(`json_build_object('id', ap.id, 'name', ap.name, 'description', ap.description, 'auth_method', ap.auth_method,
           'enabled', ap.enabled, 'tags', ap.tags, 'aws_arns', ap.aws_arns, 'created_at', ap.created_at, 'updated_at', ap.updated_at,
@@ -99,7 +116,7 @@ export const authorizations = {
       .first();
     if (!row) return undefined;
     const app = typeof row.app === "string" ? JSON.parse(row.app) : row.app;
-    return { authorization: toAuthorization(row), application: toApplication(app), secretHash: row.secret_hash, tokenRevoked: row.token_revoked === true };
+    return { authorization: toAuthorization(row), application: toApplication(app), keys: keysFromRow(row), tokenRevoked: row.token_revoked === true };
   },
 
   async delete(db: Knex, id: string): Promise<boolean> {

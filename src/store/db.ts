@@ -3,9 +3,10 @@ import path from "node:path";
 import knex, { type Knex } from "knex";
 import ClientPgLite from "knex-pglite";
 import { initial } from "./migrations/20261203-0001-initial";
+import { oauth1Aws } from "./migrations/20261203-0002-oauth1-aws";
 
 /** Migrations in order; each has up() and down(). */
-const MIGRATIONS = [initial];
+const MIGRATIONS = [initial, oauth1Aws];
 
 const migrationSource: Knex.MigrationSource<(typeof MIGRATIONS)[number]> = {
   getMigrations: async () => MIGRATIONS,

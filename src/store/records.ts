@@ -43,11 +43,22 @@ export interface ResourceRecord {
   readonly createdAt: Date;
 }
 
-/** What authentication needs in one read: the authorization, its application, the secret hash. */
+/** The keys of an authorization as stored: hashes and sealed (encrypted) secrets only. */
+export interface StoredKeys {
+  /** HMAC of the client / consumer secret; none for AWS authorizations. */
+  readonly secretHash?: string;
+  /** The client / consumer secret, AES-256-GCM sealed under context `client-secret:<client id>`. */
+  readonly secretSealed?: string;
+  /** OAuth 1.0: the token, and its secret sealed under `oauth1-token-secret:<client id>`. */
+  readonly oauth1Token?: string;
+  readonly oauth1TokenSecretSealed?: string;
+}
+
+/** What authentication needs in one read: the authorization, its application, its keys. */
 export interface CredentialRecord {
   readonly authorization: AuthorizationRecord;
   readonly application: ApplicationRecord;
-  readonly secretHash: string;
+  readonly keys: StoredKeys;
 }
 
 /** jsonb comes back parsed from pg and PGlite alike; written as JSON text. */

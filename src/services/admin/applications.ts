@@ -6,7 +6,7 @@ import type {
   UpdateApplicationRequest, UpdateApplicationResponse,
 } from "../../../sdk/src/gen/a2a/v1/admin_service";
 import { AuthMethod, type Application } from "../../../sdk/src/gen/a2a/v1/types";
-import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, UnimplementedError } from "../../domain/errors";
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../../domain/errors";
 import * as v from "../../domain/validation";
 import type { MethodSpec } from "../../interceptors/unary";
 import { applications } from "../../store/applications";
@@ -20,16 +20,10 @@ const READ = { resource: "a2a", access: "read" } as const;
 const WRITE = { resource: "a2a", access: "write" } as const;
 const UPDATABLE = ["name", "description", "enabled", "tags", "aws_arns"] as const;
 
-/** Methods this version can issue credentials for. */
-const SUPPORTED: readonly AuthMethodName[] = ["oauth2"];
-
 function checkMethod(method: AuthMethod): AuthMethodName {
   const name = authMethodName(method);
   if (!name) {
     throw new InvalidArgumentError("application.auth_method", "is required: AUTH_METHOD_OAUTH2, AUTH_METHOD_OAUTH1 or AUTH_METHOD_AWS");
-  }
-  if (!SUPPORTED.includes(name)) {
-    throw new UnimplementedError(`application.auth_method: ${AuthMethod[method]} is not available in this version; use AUTH_METHOD_OAUTH2`);
   }
   return name;
 }
@@ -38,6 +32,9 @@ function checkArns(method: AuthMethodName, arns: readonly string[]): string[] {
   const out = v.awsArns("application.aws_arns", arns);
   if (out.length > 0 && method !== "aws") {
     throw new InvalidArgumentError("application.aws_arns", "applies only to AUTH_METHOD_AWS applications; leave it empty");
+  }
+  if (out.length === 0 && method === "aws") {
+    throw new InvalidArgumentError("application.aws_arns", 'needs at least 1 IAM ARN for AUTH_METHOD_AWS, e.g. "arn:aws:iam::123456789012:role/erp" ("*" wildcards allowed)');
   }
   return out;
 }

@@ -9,7 +9,8 @@ import type {
 import { Permission, type Authorization, type Grant } from "../../../sdk/src/gen/a2a/v1/types";
 import type { ResourceGrant } from "../../../sdk/src/policy";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "../../domain/errors";
-import { newClientId, newClientSecret, type KeyRing } from "../../domain/secrets";
+import { issueKeys, revealKeys } from "../../domain/keys";
+import { newClientId } from "../../domain/secrets";
 import * as v from "../../domain/validation";
 import type { MethodSpec } from "../../interceptors/unary";
 import { applications } from "../../store/applications";
@@ -45,10 +46,6 @@ async function checkGrants(db: Knex, grants: readonly Grant[]): Promise<Resource
   return out;
 }
 
-function sealSecret(ring: KeyRing, clientId: string, secret: string) {
-  return { hash: ring.hashSecret(secret), sealed: ring.encrypt(secret, `client-secret:${clientId}`) };
-}
-
 export function authorizationMethods(deps: ServiceDeps) {
   const { db, ring, config } = deps;
 
@@ -71,7 +68,7 @@ export function authorizationMethods(deps: ServiceDeps) {
       const app = await applications.get(db, applicationId);
       if (!app) throw new NotFoundError("application", applicationId);
       const clientId = newClientId();
-      const secret = newClientSecret();
+      const keys = issueKeys(app.authMethod, clientId, ring);
       const record: AuthorizationRecord = {
         id: randomUUID(), applicationId, clientId, ...fields, enabled: a.enabled ?? true, grants,
         createdAt: ctx.now, updatedAt: ctx.now, createdBy: ctx.principal!.clientId, updatedBy: ctx.principal!.clientId,
@@ -80,9 +77,9 @@ export function authorizationMethods(deps: ServiceDeps) {
       await db.transaction(async (trx) => {
         // The application may have been deleted since it was read; the foreign key says so too.
         if (!(await applications.get(trx, applicationId, true))) throw new NotFoundError("application", applicationId);
-        await authorizations.insert(trx, record, sealSecret(ring, clientId, secret));
+        await authorizations.insert(trx, record, keys.stored);
       });
-      return { authorization: authorizationToProto(record), credentials: { clientId, clientSecret: secret } };
+      return { authorization: authorizationToProto(record), credentials: keys.credentials };
     },
   };
 
@@ -162,10 +159,10 @@ export function authorizationMethods(deps: ServiceDeps) {
       if (!config.allowReveal) {
         throw new PermissionDeniedError("revealing credentials is switched off on this server (A2A_ALLOW_REVEAL=false)");
       }
-      const sealed = await authorizations.sealedSecret(db, id);
-      if (!sealed) throw new NotFoundError("authorization", id);
-      ctx.audit.target = `authorization ${id} (${sealed.clientId})`;
-      return { credentials: { clientId: sealed.clientId, clientSecret: ring.decrypt(sealed.sealed, `client-secret:${sealed.clientId}`) } };
+      const found = await authorizations.keys(db, id);
+      if (!found) throw new NotFoundError("authorization", id);
+      ctx.audit.target = `authorization ${id} (${found.clientId})`;
+      return { credentials: revealKeys(found.clientId, found.keys, ring) };
     },
   };
 

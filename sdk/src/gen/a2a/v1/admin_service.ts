@@ -2277,8 +2277,8 @@ export const DeleteResourceResponse: MessageFns<DeleteResourceResponse> = {
 
 /**
  * Manages applications, their authorizations and the resources they may call.
- * Requires a token (or Basic client credentials) whose authorization grants resource
- * "a2a": PERMISSION_READ for Get/List, PERMISSION_READ_WRITE for every change and for
+ * Requires credentials (a Bearer token, Basic client credentials of an OAuth 2.0
+ * authorization, or an OAuth 1.0 signature) whose authorization grants resource "a2a": PERMISSION_READ for Get/List, PERMISSION_READ_WRITE for every change and for
  * RevealAuthorizationCredentials.
  */
 export type AdminServiceDefinition = typeof AdminServiceDefinition;
@@ -2404,8 +2404,8 @@ export const AdminServiceDefinition = {
 
 /**
  * Manages applications, their authorizations and the resources they may call.
- * Requires a token (or Basic client credentials) whose authorization grants resource
- * "a2a": PERMISSION_READ for Get/List, PERMISSION_READ_WRITE for every change and for
+ * Requires credentials (a Bearer token, Basic client credentials of an OAuth 2.0
+ * authorization, or an OAuth 1.0 signature) whose authorization grants resource "a2a": PERMISSION_READ for Get/List, PERMISSION_READ_WRITE for every change and for
  * RevealAuthorizationCredentials.
  */
 export type AdminServiceService = typeof AdminServiceService;

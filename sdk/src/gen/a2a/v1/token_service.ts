@@ -18,21 +18,89 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Grant } from "./types";
+import {
+  AuthMethod,
+  authMethodFromJSON,
+  authMethodToJSON,
+  Grant,
+  Permission,
+  permissionFromJSON,
+  permissionToJSON,
+} from "./types";
 
 export const protobufPackage = "a2a.v1";
 
 export const protobufFileName = "a2a/v1/token_service.proto";
 
 export interface IssueTokenRequest {
-  /** "client_credentials". */
+  /** "client_credentials" or "aws_iam". */
   grantType: string;
   clientId: string;
+  /** client_credentials only. */
   clientSecret: string;
   /**
    * Optional, space-separated "resource:read" / "resource:write" items; each must be
    * granted. Empty: every grant of the authorization.
    */
+  scope: string;
+  /** aws_iam only: the signed sts:GetCallerIdentity request. */
+  awsRequest: AwsSignedRequest | undefined;
+}
+
+/**
+ * An HTTP request signed with AWS Signature Version 4, as the workload would send it to
+ * STS. It must be POST to the STS endpoint A2A is configured with, with the form body
+ * "Action=GetCallerIdentity&Version=2011-06-15", and must sign the header
+ * `x-a2a-server-id` with this A2A's server id, so that it cannot be replayed elsewhere.
+ */
+export interface AwsSignedRequest {
+  method: string;
+  url: string;
+  headers: HttpHeader[];
+  body: Buffer;
+}
+
+export interface HttpHeader {
+  name: string;
+  value: string;
+}
+
+export interface AuthorizeRequest {
+  /** The protected call's full gRPC path, e.g. "/pam.v1.CredentialService/ListCredentials". */
+  method: string;
+  /** The `:authority` the resource server received. */
+  authority: string;
+  /** The call's `authorization` metadata as received: "OAuth …" or "Bearer …". */
+  authorization: string;
+  /** SHA-1 and SHA-256 of the request message's bytes as received (OAuth 1.0 body hash). */
+  bodySha1: Buffer;
+  bodySha256: Buffer;
+  /** The caller's address as the resource server established it, and its referer metadata. */
+  peerIp: string;
+  referer: string;
+  /**
+   * The resource server's resource name and what the method needs: PERMISSION_READ or
+   * PERMISSION_READ_WRITE.
+   */
+  resource: string;
+  permission: Permission;
+}
+
+export interface AuthorizeResponse {
+  allowed: boolean;
+  /**
+   * When refused: the gRPC status code the resource server should answer
+   * (UNAUTHENTICATED, PERMISSION_DENIED or INVALID_ARGUMENT) and a message safe to show.
+   */
+  code: number;
+  message: string;
+  /** Who is calling, once its credentials were verified (also on a policy refusal). */
+  clientId: string;
+  applicationId: string;
+  applicationName: string;
+  authorizationId: string;
+  authMethod: AuthMethod;
+  /** What the authorization grants on `resource`: "<resource>:read" or "<resource>:write". */
   scope: string;
 }
 
@@ -101,7 +169,7 @@ export interface Jwk {
 }
 
 function createBaseIssueTokenRequest(): IssueTokenRequest {
-  return { grantType: "", clientId: "", clientSecret: "", scope: "" };
+  return { grantType: "", clientId: "", clientSecret: "", scope: "", awsRequest: undefined };
 }
 
 export const IssueTokenRequest: MessageFns<IssueTokenRequest> = {
@@ -117,6 +185,9 @@ export const IssueTokenRequest: MessageFns<IssueTokenRequest> = {
     }
     if (message.scope !== "") {
       writer.uint32(34).string(message.scope);
+    }
+    if (message.awsRequest !== undefined) {
+      AwsSignedRequest.encode(message.awsRequest, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -166,6 +237,14 @@ export const IssueTokenRequest: MessageFns<IssueTokenRequest> = {
             message.scope = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.awsRequest = AwsSignedRequest.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -196,6 +275,11 @@ export const IssueTokenRequest: MessageFns<IssueTokenRequest> = {
         ? globalThis.String(object.client_secret)
         : "",
       scope: isSet(object.scope) ? globalThis.String(object.scope) : "",
+      awsRequest: isSet(object.awsRequest)
+        ? AwsSignedRequest.fromJSON(object.awsRequest)
+        : isSet(object.aws_request)
+        ? AwsSignedRequest.fromJSON(object.aws_request)
+        : undefined,
     };
   },
 
@@ -213,6 +297,9 @@ export const IssueTokenRequest: MessageFns<IssueTokenRequest> = {
     if (message.scope !== "") {
       obj.scope = message.scope;
     }
+    if (message.awsRequest !== undefined) {
+      obj.awsRequest = AwsSignedRequest.toJSON(message.awsRequest);
+    }
     return obj;
   },
 
@@ -224,6 +311,657 @@ export const IssueTokenRequest: MessageFns<IssueTokenRequest> = {
     message.grantType = object.grantType ?? "";
     message.clientId = object.clientId ?? "";
     message.clientSecret = object.clientSecret ?? "";
+    message.scope = object.scope ?? "";
+    message.awsRequest = (object.awsRequest !== undefined && object.awsRequest !== null)
+      ? AwsSignedRequest.fromPartial(object.awsRequest)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAwsSignedRequest(): AwsSignedRequest {
+  return { method: "", url: "", headers: [], body: Buffer.alloc(0) };
+}
+
+export const AwsSignedRequest: MessageFns<AwsSignedRequest> = {
+  encode(message: AwsSignedRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.method !== "") {
+      writer.uint32(10).string(message.method);
+    }
+    if (message.url !== "") {
+      writer.uint32(18).string(message.url);
+    }
+    for (const v of message.headers) {
+      HttpHeader.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.body.length !== 0) {
+      writer.uint32(34).bytes(message.body);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AwsSignedRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAwsSignedRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.headers.push(HttpHeader.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.body = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AwsSignedRequest {
+    return {
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
+      url: isSet(object.url) ? globalThis.String(object.url) : "",
+      headers: globalThis.Array.isArray(object?.headers) ? object.headers.map((e: any) => HttpHeader.fromJSON(e)) : [],
+      body: isSet(object.body) ? Buffer.from(bytesFromBase64(object.body)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: AwsSignedRequest): unknown {
+    const obj: any = {};
+    if (message.method !== "") {
+      obj.method = message.method;
+    }
+    if (message.url !== "") {
+      obj.url = message.url;
+    }
+    if (message.headers?.length) {
+      obj.headers = message.headers.map((e) => HttpHeader.toJSON(e));
+    }
+    if (message.body.length !== 0) {
+      obj.body = base64FromBytes(message.body);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AwsSignedRequest>): AwsSignedRequest {
+    return AwsSignedRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AwsSignedRequest>): AwsSignedRequest {
+    const message = createBaseAwsSignedRequest();
+    message.method = object.method ?? "";
+    message.url = object.url ?? "";
+    message.headers = object.headers?.map((e) => HttpHeader.fromPartial(e)) || [];
+    message.body = object.body ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseHttpHeader(): HttpHeader {
+  return { name: "", value: "" };
+}
+
+export const HttpHeader: MessageFns<HttpHeader> = {
+  encode(message: HttpHeader, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HttpHeader {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHttpHeader();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HttpHeader {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: HttpHeader): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HttpHeader>): HttpHeader {
+    return HttpHeader.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HttpHeader>): HttpHeader {
+    const message = createBaseHttpHeader();
+    message.name = object.name ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseAuthorizeRequest(): AuthorizeRequest {
+  return {
+    method: "",
+    authority: "",
+    authorization: "",
+    bodySha1: Buffer.alloc(0),
+    bodySha256: Buffer.alloc(0),
+    peerIp: "",
+    referer: "",
+    resource: "",
+    permission: 0,
+  };
+}
+
+export const AuthorizeRequest: MessageFns<AuthorizeRequest> = {
+  encode(message: AuthorizeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.method !== "") {
+      writer.uint32(10).string(message.method);
+    }
+    if (message.authority !== "") {
+      writer.uint32(18).string(message.authority);
+    }
+    if (message.authorization !== "") {
+      writer.uint32(26).string(message.authorization);
+    }
+    if (message.bodySha1.length !== 0) {
+      writer.uint32(34).bytes(message.bodySha1);
+    }
+    if (message.bodySha256.length !== 0) {
+      writer.uint32(42).bytes(message.bodySha256);
+    }
+    if (message.peerIp !== "") {
+      writer.uint32(50).string(message.peerIp);
+    }
+    if (message.referer !== "") {
+      writer.uint32(58).string(message.referer);
+    }
+    if (message.resource !== "") {
+      writer.uint32(66).string(message.resource);
+    }
+    if (message.permission !== 0) {
+      writer.uint32(72).int32(message.permission);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuthorizeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuthorizeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.authority = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.authorization = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.bodySha1 = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.bodySha256 = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.peerIp = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.referer = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.resource = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.permission = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuthorizeRequest {
+    return {
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
+      authority: isSet(object.authority) ? globalThis.String(object.authority) : "",
+      authorization: isSet(object.authorization) ? globalThis.String(object.authorization) : "",
+      bodySha1: isSet(object.bodySha1)
+        ? Buffer.from(bytesFromBase64(object.bodySha1))
+        : isSet(object.body_sha1)
+        ? Buffer.from(bytesFromBase64(object.body_sha1))
+        : Buffer.alloc(0),
+      bodySha256: isSet(object.bodySha256)
+        ? Buffer.from(bytesFromBase64(object.bodySha256))
+        : isSet(object.body_sha256)
+        ? Buffer.from(bytesFromBase64(object.body_sha256))
+        : Buffer.alloc(0),
+      peerIp: isSet(object.peerIp)
+        ? globalThis.String(object.peerIp)
+        : isSet(object.peer_ip)
+        ? globalThis.String(object.peer_ip)
+        : "",
+      referer: isSet(object.referer) ? globalThis.String(object.referer) : "",
+      resource: isSet(object.resource) ? globalThis.String(object.resource) : "",
+      permission: isSet(object.permission) ? permissionFromJSON(object.permission) : 0,
+    };
+  },
+
+  toJSON(message: AuthorizeRequest): unknown {
+    const obj: any = {};
+    if (message.method !== "") {
+      obj.method = message.method;
+    }
+    if (message.authority !== "") {
+      obj.authority = message.authority;
+    }
+    if (message.authorization !== "") {
+      obj.authorization = message.authorization;
+    }
+    if (message.bodySha1.length !== 0) {
+      obj.bodySha1 = base64FromBytes(message.bodySha1);
+    }
+    if (message.bodySha256.length !== 0) {
+      obj.bodySha256 = base64FromBytes(message.bodySha256);
+    }
+    if (message.peerIp !== "") {
+      obj.peerIp = message.peerIp;
+    }
+    if (message.referer !== "") {
+      obj.referer = message.referer;
+    }
+    if (message.resource !== "") {
+      obj.resource = message.resource;
+    }
+    if (message.permission !== 0) {
+      obj.permission = permissionToJSON(message.permission);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AuthorizeRequest>): AuthorizeRequest {
+    return AuthorizeRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AuthorizeRequest>): AuthorizeRequest {
+    const message = createBaseAuthorizeRequest();
+    message.method = object.method ?? "";
+    message.authority = object.authority ?? "";
+    message.authorization = object.authorization ?? "";
+    message.bodySha1 = object.bodySha1 ?? Buffer.alloc(0);
+    message.bodySha256 = object.bodySha256 ?? Buffer.alloc(0);
+    message.peerIp = object.peerIp ?? "";
+    message.referer = object.referer ?? "";
+    message.resource = object.resource ?? "";
+    message.permission = object.permission ?? 0;
+    return message;
+  },
+};
+
+function createBaseAuthorizeResponse(): AuthorizeResponse {
+  return {
+    allowed: false,
+    code: 0,
+    message: "",
+    clientId: "",
+    applicationId: "",
+    applicationName: "",
+    authorizationId: "",
+    authMethod: 0,
+    scope: "",
+  };
+}
+
+export const AuthorizeResponse: MessageFns<AuthorizeResponse> = {
+  encode(message: AuthorizeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.allowed !== false) {
+      writer.uint32(8).bool(message.allowed);
+    }
+    if (message.code !== 0) {
+      writer.uint32(16).int32(message.code);
+    }
+    if (message.message !== "") {
+      writer.uint32(26).string(message.message);
+    }
+    if (message.clientId !== "") {
+      writer.uint32(34).string(message.clientId);
+    }
+    if (message.applicationId !== "") {
+      writer.uint32(42).string(message.applicationId);
+    }
+    if (message.applicationName !== "") {
+      writer.uint32(50).string(message.applicationName);
+    }
+    if (message.authorizationId !== "") {
+      writer.uint32(58).string(message.authorizationId);
+    }
+    if (message.authMethod !== 0) {
+      writer.uint32(64).int32(message.authMethod);
+    }
+    if (message.scope !== "") {
+      writer.uint32(74).string(message.scope);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuthorizeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuthorizeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.allowed = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.code = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.applicationId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.applicationName = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.authorizationId = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.authMethod = reader.int32() as any;
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.scope = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuthorizeResponse {
+    return {
+      allowed: isSet(object.allowed) ? globalThis.Boolean(object.allowed) : false,
+      code: isSet(object.code) ? globalThis.Number(object.code) : 0,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      clientId: isSet(object.clientId)
+        ? globalThis.String(object.clientId)
+        : isSet(object.client_id)
+        ? globalThis.String(object.client_id)
+        : "",
+      applicationId: isSet(object.applicationId)
+        ? globalThis.String(object.applicationId)
+        : isSet(object.application_id)
+        ? globalThis.String(object.application_id)
+        : "",
+      applicationName: isSet(object.applicationName)
+        ? globalThis.String(object.applicationName)
+        : isSet(object.application_name)
+        ? globalThis.String(object.application_name)
+        : "",
+      authorizationId: isSet(object.authorizationId)
+        ? globalThis.String(object.authorizationId)
+        : isSet(object.authorization_id)
+        ? globalThis.String(object.authorization_id)
+        : "",
+      authMethod: isSet(object.authMethod)
+        ? authMethodFromJSON(object.authMethod)
+        : isSet(object.auth_method)
+        ? authMethodFromJSON(object.auth_method)
+        : 0,
+      scope: isSet(object.scope) ? globalThis.String(object.scope) : "",
+    };
+  },
+
+  toJSON(message: AuthorizeResponse): unknown {
+    const obj: any = {};
+    if (message.allowed !== false) {
+      obj.allowed = message.allowed;
+    }
+    if (message.code !== 0) {
+      obj.code = Math.round(message.code);
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.clientId !== "") {
+      obj.clientId = message.clientId;
+    }
+    if (message.applicationId !== "") {
+      obj.applicationId = message.applicationId;
+    }
+    if (message.applicationName !== "") {
+      obj.applicationName = message.applicationName;
+    }
+    if (message.authorizationId !== "") {
+      obj.authorizationId = message.authorizationId;
+    }
+    if (message.authMethod !== 0) {
+      obj.authMethod = authMethodToJSON(message.authMethod);
+    }
+    if (message.scope !== "") {
+      obj.scope = message.scope;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AuthorizeResponse>): AuthorizeResponse {
+    return AuthorizeResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AuthorizeResponse>): AuthorizeResponse {
+    const message = createBaseAuthorizeResponse();
+    message.allowed = object.allowed ?? false;
+    message.code = object.code ?? 0;
+    message.message = object.message ?? "";
+    message.clientId = object.clientId ?? "";
+    message.applicationId = object.applicationId ?? "";
+    message.applicationName = object.applicationName ?? "";
+    message.authorizationId = object.authorizationId ?? "";
+    message.authMethod = object.authMethod ?? 0;
     message.scope = object.scope ?? "";
     return message;
   },
@@ -1198,9 +1936,12 @@ export const TokenServiceDefinition = {
   fullName: "a2a.v1.TokenService",
   methods: {
     /**
-     * OAuth 2.0 token request (RFC 6749 §4.4, client credentials). The client authenticates
-     * with client_id/client_secret in the request, or with `authorization: Basic …` metadata
-     * (RFC 6749 §2.3.1). Every credential failure answers UNAUTHENTICATED "invalid client".
+     * Issues an access token. grant_type "client_credentials" (RFC 6749 §4.4): the client
+     * authenticates with client_id/client_secret in the request, or with `authorization:
+     * Basic …` metadata (RFC 6749 §2.3.1). grant_type "aws_iam": an AWS application's
+     * workload sends client_id and aws_request, an sts:GetCallerIdentity request signed with
+     * its own AWS credentials; A2A forwards it to STS and checks the caller's ARN. Every
+     * credential failure answers UNAUTHENTICATED "invalid client".
      */
     issueToken: {
       name: "IssueToken",
@@ -1235,6 +1976,21 @@ export const TokenServiceDefinition = {
       responseStream: false,
       options: {},
     },
+    /**
+     * A resource server's guard asks whether a call it received may proceed: A2A checks the
+     * call's credentials (an OAuth 1.0 signature, which only A2A can verify, or a Bearer
+     * token) and the authorization's policy for the resource. The caller is the resource
+     * server, authenticated, with a grant on `resource` (or READ on "a2a"). Every decision is
+     * audited under the client it is about.
+     */
+    authorize: {
+      name: "Authorize",
+      requestType: AuthorizeRequest as typeof AuthorizeRequest,
+      requestStream: false,
+      responseType: AuthorizeResponse as typeof AuthorizeResponse,
+      responseStream: false,
+      options: {},
+    },
     /** The public keys that verify access tokens (RFC 7517 JWK set). No authentication. */
     getJwks: {
       name: "GetJwks",
@@ -1251,9 +2007,12 @@ export const TokenServiceDefinition = {
 export type TokenServiceService = typeof TokenServiceService;
 export const TokenServiceService = {
   /**
-   * OAuth 2.0 token request (RFC 6749 §4.4, client credentials). The client authenticates
-   * with client_id/client_secret in the request, or with `authorization: Basic …` metadata
-   * (RFC 6749 §2.3.1). Every credential failure answers UNAUTHENTICATED "invalid client".
+   * Issues an access token. grant_type "client_credentials" (RFC 6749 §4.4): the client
+   * authenticates with client_id/client_secret in the request, or with `authorization:
+   * Basic …` metadata (RFC 6749 §2.3.1). grant_type "aws_iam": an AWS application's
+   * workload sends client_id and aws_request, an sts:GetCallerIdentity request signed with
+   * its own AWS credentials; A2A forwards it to STS and checks the caller's ARN. Every
+   * credential failure answers UNAUTHENTICATED "invalid client".
    */
   issueToken: {
     path: "/a2a.v1.TokenService/IssueToken" as const,
@@ -1293,6 +2052,22 @@ export const TokenServiceService = {
     responseSerialize: (value: RevokeTokenResponse): Buffer => Buffer.from(RevokeTokenResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RevokeTokenResponse => RevokeTokenResponse.decode(value),
   },
+  /**
+   * A resource server's guard asks whether a call it received may proceed: A2A checks the
+   * call's credentials (an OAuth 1.0 signature, which only A2A can verify, or a Bearer
+   * token) and the authorization's policy for the resource. The caller is the resource
+   * server, authenticated, with a grant on `resource` (or READ on "a2a"). Every decision is
+   * audited under the client it is about.
+   */
+  authorize: {
+    path: "/a2a.v1.TokenService/Authorize" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AuthorizeRequest): Buffer => Buffer.from(AuthorizeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AuthorizeRequest => AuthorizeRequest.decode(value),
+    responseSerialize: (value: AuthorizeResponse): Buffer => Buffer.from(AuthorizeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AuthorizeResponse => AuthorizeResponse.decode(value),
+  },
   /** The public keys that verify access tokens (RFC 7517 JWK set). No authentication. */
   getJwks: {
     path: "/a2a.v1.TokenService/GetJwks" as const,
@@ -1307,9 +2082,12 @@ export const TokenServiceService = {
 
 export interface TokenServiceServer extends UntypedServiceImplementation {
   /**
-   * OAuth 2.0 token request (RFC 6749 §4.4, client credentials). The client authenticates
-   * with client_id/client_secret in the request, or with `authorization: Basic …` metadata
-   * (RFC 6749 §2.3.1). Every credential failure answers UNAUTHENTICATED "invalid client".
+   * Issues an access token. grant_type "client_credentials" (RFC 6749 §4.4): the client
+   * authenticates with client_id/client_secret in the request, or with `authorization:
+   * Basic …` metadata (RFC 6749 §2.3.1). grant_type "aws_iam": an AWS application's
+   * workload sends client_id and aws_request, an sts:GetCallerIdentity request signed with
+   * its own AWS credentials; A2A forwards it to STS and checks the caller's ARN. Every
+   * credential failure answers UNAUTHENTICATED "invalid client".
    */
   issueToken: handleUnaryCall<IssueTokenRequest, IssueTokenResponse>;
   /**
@@ -1323,15 +2101,26 @@ export interface TokenServiceServer extends UntypedServiceImplementation {
    * on "a2a" may revoke any). An unknown or already invalid token is not an error.
    */
   revokeToken: handleUnaryCall<RevokeTokenRequest, RevokeTokenResponse>;
+  /**
+   * A resource server's guard asks whether a call it received may proceed: A2A checks the
+   * call's credentials (an OAuth 1.0 signature, which only A2A can verify, or a Bearer
+   * token) and the authorization's policy for the resource. The caller is the resource
+   * server, authenticated, with a grant on `resource` (or READ on "a2a"). Every decision is
+   * audited under the client it is about.
+   */
+  authorize: handleUnaryCall<AuthorizeRequest, AuthorizeResponse>;
   /** The public keys that verify access tokens (RFC 7517 JWK set). No authentication. */
   getJwks: handleUnaryCall<GetJwksRequest, GetJwksResponse>;
 }
 
 export interface TokenServiceClient extends Client {
   /**
-   * OAuth 2.0 token request (RFC 6749 §4.4, client credentials). The client authenticates
-   * with client_id/client_secret in the request, or with `authorization: Basic …` metadata
-   * (RFC 6749 §2.3.1). Every credential failure answers UNAUTHENTICATED "invalid client".
+   * Issues an access token. grant_type "client_credentials" (RFC 6749 §4.4): the client
+   * authenticates with client_id/client_secret in the request, or with `authorization:
+   * Basic …` metadata (RFC 6749 §2.3.1). grant_type "aws_iam": an AWS application's
+   * workload sends client_id and aws_request, an sts:GetCallerIdentity request signed with
+   * its own AWS credentials; A2A forwards it to STS and checks the caller's ARN. Every
+   * credential failure answers UNAUTHENTICATED "invalid client".
    */
   issueToken(
     request: IssueTokenRequest,
@@ -1386,6 +2175,28 @@ export interface TokenServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RevokeTokenResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A resource server's guard asks whether a call it received may proceed: A2A checks the
+   * call's credentials (an OAuth 1.0 signature, which only A2A can verify, or a Bearer
+   * token) and the authorization's policy for the resource. The caller is the resource
+   * server, authenticated, with a grant on `resource` (or READ on "a2a"). Every decision is
+   * audited under the client it is about.
+   */
+  authorize(
+    request: AuthorizeRequest,
+    callback: (error: ServiceError | null, response: AuthorizeResponse) => void,
+  ): ClientUnaryCall;
+  authorize(
+    request: AuthorizeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AuthorizeResponse) => void,
+  ): ClientUnaryCall;
+  authorize(
+    request: AuthorizeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AuthorizeResponse) => void,
   ): ClientUnaryCall;
   /** The public keys that verify access tokens (RFC 7517 JWK set). No authentication. */
   getJwks(
@@ -1413,6 +2224,14 @@ export const TokenServiceClient = makeGenericClientConstructor(
   service: typeof TokenServiceService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

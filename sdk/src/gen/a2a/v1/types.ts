@@ -167,12 +167,23 @@ export interface Authorization {
 }
 
 /**
- * The keys of an authorization. The secret is shown on creation and, where allowed,
- * by RevealAuthorizationCredentials.
+ * The keys of an authorization. Secrets are shown on creation and, where allowed, by
+ * RevealAuthorizationCredentials.
  */
 export interface Credentials {
+  /** OAuth 2.0 client id; OAuth 1.0 consumer key; AWS: the id sent with the signed request. */
   clientId: string;
+  /**
+   * OAuth 2.0 client secret; OAuth 1.0 consumer secret; AWS: empty (the workload holds no
+   * A2A secret, its AWS identity proves who it is).
+   */
   clientSecret: string;
+  /**
+   * OAuth 1.0 only: the token credentials (RFC 5849 §1.1), sent as oauth_token and used
+   * with the consumer secret to sign.
+   */
+  token: string;
+  tokenSecret: string;
 }
 
 /** A protected API. The resource "a2a" is A2A itself and always exists. */
@@ -927,7 +938,7 @@ export const Authorization: MessageFns<Authorization> = {
 };
 
 function createBaseCredentials(): Credentials {
-  return { clientId: "", clientSecret: "" };
+  return { clientId: "", clientSecret: "", token: "", tokenSecret: "" };
 }
 
 export const Credentials: MessageFns<Credentials> = {
@@ -937,6 +948,12 @@ export const Credentials: MessageFns<Credentials> = {
     }
     if (message.clientSecret !== "") {
       writer.uint32(18).string(message.clientSecret);
+    }
+    if (message.token !== "") {
+      writer.uint32(26).string(message.token);
+    }
+    if (message.tokenSecret !== "") {
+      writer.uint32(34).string(message.tokenSecret);
     }
     return writer;
   },
@@ -970,6 +987,22 @@ export const Credentials: MessageFns<Credentials> = {
             message.clientSecret = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.tokenSecret = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -994,6 +1027,12 @@ export const Credentials: MessageFns<Credentials> = {
         : isSet(object.client_secret)
         ? globalThis.String(object.client_secret)
         : "",
+      token: isSet(object.token) ? globalThis.String(object.token) : "",
+      tokenSecret: isSet(object.tokenSecret)
+        ? globalThis.String(object.tokenSecret)
+        : isSet(object.token_secret)
+        ? globalThis.String(object.token_secret)
+        : "",
     };
   },
 
@@ -1005,6 +1044,12 @@ export const Credentials: MessageFns<Credentials> = {
     if (message.clientSecret !== "") {
       obj.clientSecret = message.clientSecret;
     }
+    if (message.token !== "") {
+      obj.token = message.token;
+    }
+    if (message.tokenSecret !== "") {
+      obj.tokenSecret = message.tokenSecret;
+    }
     return obj;
   },
 
@@ -1015,6 +1060,8 @@ export const Credentials: MessageFns<Credentials> = {
     const message = createBaseCredentials();
     message.clientId = object.clientId ?? "";
     message.clientSecret = object.clientSecret ?? "";
+    message.token = object.token ?? "";
+    message.tokenSecret = object.tokenSecret ?? "";
     return message;
   },
 };
