@@ -51,7 +51,7 @@ describe("secrets", function () {
       secrets.push(created.credentials!.clientSecret);
       secrets.push((await admin.revealAuthorizationCredentials({ id: created.authorization!.id })).credentials!.clientSecret);
       const t = await token.issueToken({ grantType: "client_credentials", clientId: created.credentials!.clientId, clientSecret: created.credentials!.clientSecret });
-      tokens.push(t.accessToken, await a2a.client.tokens.getToken());
+      tokens.push(t.accessToken, await a2a.client.tokens!.getToken());
       await token.introspectToken({ token: t.accessToken });
       await token.revokeToken({ token: t.accessToken });
       // Failures too: a wrong secret, a secret sent as a client id, a garbage bearer token.

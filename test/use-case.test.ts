@@ -97,7 +97,7 @@ describe("use case: ERP Finance calls PAM Core through A2A (OAuth 2.0)", functio
       assert.equal(credential?.username, "svc_sap_2025");
       assert.equal(pam.credentials.get("cred-sap")?.username, "svc_sap_2025");
       assert.equal(pam.credentials.get("cred-sap")?.updatedBy, erpCreds.clientId);
-      assert.equal(c.tokens.fetches, 1, "one token served both calls");
+      assert.equal(c.tokens!.fetches, 1, "one token served both calls");
     } finally {
       c.close();
     }
@@ -260,7 +260,7 @@ describe("use case: ERP Finance calls PAM Core through A2A (OAuth 2.0)", functio
       const bare = createClient(CredentialServiceDefinition, offline.address);
       await rejects(bare.listCredentials({}), status.UNAUTHENTICATED, /missing credentials/);
       await rejects(bare.listCredentials({}, { metadata: { authorization: "Bearer not.a.jwt" } }), status.UNAUTHENTICATED, /invalid access token/);
-      const adminToken = await a2a.client.tokens.getToken();
+      const adminToken = await a2a.client.tokens!.getToken();
       await rejects(bare.listCredentials({}, { metadata: { authorization: `Bearer ${adminToken}` } }), status.UNAUTHENTICATED, /invalid access token/);
       bare.close();
     } finally {

@@ -5,7 +5,8 @@
  *   PAM_CLIENT_ID=… PAM_CLIENT_SECRET=… node --import tsx examples/pam/server.ts
  *
  * PAM_CLIENT_ID/SECRET (optional) are the PAM server's own A2A authorization, used to
- * introspect tokens so that disabling or revoking takes effect at once.
+ * introspect tokens so that disabling or revoking takes effect at once, and to have A2A
+ * check OAuth 1.0 signed calls.
  */
 import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } from "@grpc/grpc-js";
 import { createGuard, guardPrincipal, type GuardOptions } from "@a2a/sdk";
@@ -25,6 +26,8 @@ export async function startPamServer(options: {
   listen?: string;
   a2aAddress: string;
   introspection?: GuardOptions["introspection"];
+  /** PAM's own A2A keys for OAuth 1.0 calls when it does not introspect. */
+  account?: GuardOptions["account"];
   trustedProxies?: string[];
 }): Promise<PamServer> {
   const credentials = new Map<string, Credential>(
@@ -38,6 +41,7 @@ export async function startPamServer(options: {
     a2aAddress: options.a2aAddress,
     resource: "pam-core",
     introspection: options.introspection,
+    account: options.account,
     trustedProxies: options.trustedProxies,
   });
 
@@ -56,7 +60,7 @@ export async function startPamServer(options: {
   };
 
   const server = new Server();
-  server.addService(CredentialServiceService, guard.protect(CredentialServiceService, implementation, { listCredentials: "read" }));
+  guard.addService(server, CredentialServiceService, implementation, { listCredentials: "read" });
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(options.listen ?? "127.0.0.1:0", ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
   );

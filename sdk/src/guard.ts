@@ -1,14 +1,16 @@
+import { createHash } from "node:crypto";
 import {
-  Metadata, status, type ChannelCredentials, type handleServerStreamingCall, type handleUnaryCall,
+  Metadata, status, type Server, type ChannelCredentials, type handleServerStreamingCall, type handleUnaryCall,
   type ServerUnaryCall, type ServerWritableStream, type ServiceDefinition, type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { jwtVerify, type JWTPayload } from "jose";
 import { createClient, type PromiseClient } from "./client";
 import { Permission } from "./gen/a2a/v1/types";
-import { TokenServiceDefinition, type IntrospectTokenResponse } from "./gen/a2a/v1/token_service";
+import { TokenServiceDefinition, type AuthorizeResponse, type IntrospectTokenResponse } from "./gen/a2a/v1/token_service";
 import { bearerAuth } from "./interceptors";
 import { JwksCache } from "./jwks";
 import { checkAccess, clientIp, narrowGrants, ipFromPeer, parseIpRule, parseRefererRule, scopeToGrants, type Access, type AccessSubject, type IpRule } from "./policy";
+import { rawRequest, withRawRequests } from "./raw-request";
 import { ClientCredentialsTokenSource } from "./token-source";
 
 export interface GuardOptions {
@@ -28,6 +30,13 @@ export interface GuardOptions {
    * enough). Without it, the guard decides from the token alone until it expires.
    */
   readonly introspection?: { readonly clientId: string; readonly clientSecret: string; readonly cacheMs?: number };
+  /**
+   * This resource server's own A2A authorization (OAuth 2.0 keys with a grant on `resource`),
+   * used to ask A2A about OAuth 1.0 signed calls (TokenService.Authorize): only A2A holds the
+   * secrets that verify them. Default: the introspection credentials. Without either, OAuth 1.0
+   * calls are refused.
+   */
+  readonly account?: { readonly clientId: string; readonly clientSecret: string };
   readonly clockToleranceSeconds?: number;
 }
 
@@ -38,7 +47,19 @@ export interface GuardPrincipal {
   readonly authorizationId: string;
   readonly scope: string;
   readonly ip?: string;
+  /** The access token's id; empty for an OAuth 1.0 signed call. */
   readonly tokenId: string;
+  /** "token": an A2A access token (OAuth 2.0 or AWS grant); "oauth1": a signed call checked by A2A. */
+  readonly via: "token" | "oauth1";
+}
+
+/** What the guard reads of a grpc-js server call. */
+export interface GuardedCall {
+  readonly metadata: Metadata;
+  readonly request?: unknown;
+  getPeer(): string;
+  getPath(): string;
+  getHost(): string;
 }
 
 /** A refusal, with the gRPC status the guard answers. */
@@ -75,27 +96,33 @@ interface TokenClaims extends JWTPayload {
 export class Guard {
   private readonly jwks: JwksCache;
   private readonly trustedProxies: IpRule[];
-  private readonly introspector?: { client: PromiseClient<typeof TokenServiceDefinition>; tokens: ClientCredentialsTokenSource; cacheMs: number };
+  /** A2A's TokenService, as this resource server (introspection and Authorize). */
+  private readonly a2a?: { client: PromiseClient<typeof TokenServiceDefinition>; tokens: ClientCredentialsTokenSource };
+  private readonly introspectFor?: number;
   private readonly cache = new Map<string, { at: number; expiresAt: number; subject: Promise<AccessSubject | undefined> }>();
 
   constructor(private readonly options: GuardOptions) {
     this.jwks = new JwksCache(options.a2aAddress, options.credentials);
     this.trustedProxies = (options.trustedProxies ?? []).map(parseIpRule);
-    if (options.introspection) {
+    const account = options.account ?? options.introspection;
+    if (account) {
       const tokens = new ClientCredentialsTokenSource({
-        address: options.a2aAddress, credentials: options.credentials,
-        clientId: options.introspection.clientId, clientSecret: options.introspection.clientSecret,
+        address: options.a2aAddress, credentials: options.credentials, clientId: account.clientId, clientSecret: account.clientSecret,
       });
       const client = createClient(TokenServiceDefinition, options.a2aAddress, { credentials: options.credentials, interceptors: [bearerAuth(tokens)] });
-      this.introspector = { client, tokens, cacheMs: options.introspection.cacheMs ?? 1000 };
+      this.a2a = { client, tokens };
     }
+    if (options.introspection) this.introspectFor = options.introspection.cacheMs ?? 1000;
   }
 
   /** Decides one call. Throws GuardError when it is refused. */
-  async check(call: { metadata: Metadata; getPeer(): string }, access: Access): Promise<GuardPrincipal> {
+  async check(call: GuardedCall, access: Access): Promise<GuardPrincipal> {
     const header = String(call.metadata.get("authorization")[0] ?? "");
+    if (/^OAuth\s/i.test(header)) return this.checkSigned(call, header, access);
     const bearer = header.match(/^Bearer\s+(\S+)\s*$/i);
-    if (!bearer) throw new GuardError(status.UNAUTHENTICATED, 'missing credentials: send metadata "authorization: Bearer <access token>"');
+    if (!bearer) {
+      throw new GuardError(status.UNAUTHENTICATED, 'missing credentials: send metadata "authorization: Bearer <access token>" or an OAuth 1.0 signature "authorization: OAuth …"');
+    }
     let claims: TokenClaims;
     try {
       const verified = await jwtVerify<TokenClaims>(bearer[1], this.jwks.getKey, {
@@ -115,13 +142,53 @@ export class Guard {
 
     const subject = await this.subjectOf(bearer[1], claims);
     if (!subject) throw new GuardError(status.UNAUTHENTICATED, INVALID_TOKEN);
-    const ip = clientIp(ipFromPeer(call.getPeer()), String(call.metadata.get("x-forwarded-for")[0] ?? "") || undefined, this.trustedProxies);
-    const referer = call.metadata.get("referer")[0];
-    const denial = checkAccess(subject, { now: new Date(), ip, referer: referer === undefined ? undefined : String(referer), resource: this.options.resource, access });
+    const { ip, referer } = this.origin(call);
+    const denial = checkAccess(subject, { now: new Date(), ip, referer, resource: this.options.resource, access });
     if (denial) {
       throw denial.kind === "credentials" ? new GuardError(status.UNAUTHENTICATED, INVALID_TOKEN) : new GuardError(status.PERMISSION_DENIED, denial.message);
     }
-    return { clientId: claims.client_id, applicationId: claims.application_id, authorizationId: claims.authorization_id, scope: claims.scope, ip, tokenId: claims.jti! };
+    return {
+      clientId: claims.client_id, applicationId: claims.application_id, authorizationId: claims.authorization_id, scope: claims.scope, ip,
+      tokenId: claims.jti!, via: "token",
+    };
+  }
+
+  /** The caller's address (X-Forwarded-For only from trusted proxies) and referer. */
+  private origin(call: GuardedCall): { ip?: string; referer?: string } {
+    const ip = clientIp(ipFromPeer(call.getPeer()), String(call.metadata.get("x-forwarded-for")[0] ?? "") || undefined, this.trustedProxies);
+    const referer = call.metadata.get("referer")[0];
+    return { ip, referer: referer === undefined ? undefined : String(referer) };
+  }
+
+  /**
+   * An OAuth 1.0 signed call: only A2A holds the secrets, so the guard sends A2A what it
+   * received (path, authority, the authorization metadata, the hashes of the request bytes,
+   * the caller's address and referer) and applies the decision. Nothing is cached: every
+   * signature is single-use.
+   */
+  private async checkSigned(call: GuardedCall, header: string, access: Access): Promise<GuardPrincipal> {
+    if (!this.a2a) throw new GuardError(status.UNAUTHENTICATED, "this server does not accept OAuth 1.0 signed calls; send an A2A access token");
+    const body = rawRequest(call.request);
+    if (!body) {
+      throw new GuardError(status.INTERNAL, "the A2A guard cannot check OAuth 1.0 signatures here: add the service with guard.addService(), which keeps the request bytes");
+    }
+    const { ip, referer } = this.origin(call);
+    let answer: AuthorizeResponse;
+    try {
+      answer = await this.a2a.client.authorize({
+        method: call.getPath(), authority: call.getHost(), authorization: header,
+        bodySha1: createHash("sha1").update(body).digest(), bodySha256: createHash("sha256").update(body).digest(),
+        peerIp: ip ?? "", referer: referer ?? "", resource: this.options.resource,
+        permission: access === "write" ? Permission.PERMISSION_READ_WRITE : Permission.PERMISSION_READ,
+      }, { deadline: 5000 });
+    } catch (e) {
+      throw new GuardError(status.UNAVAILABLE, `cannot check the call with A2A: ${(e as { details?: string }).details ?? String(e)}`);
+    }
+    if (!answer.allowed) throw new GuardError(answer.code as status, answer.message);
+    return {
+      clientId: answer.clientId, applicationId: answer.applicationId, authorizationId: answer.authorizationId, scope: answer.scope, ip,
+      tokenId: "", via: "oauth1",
+    };
   }
 
   /**
@@ -131,10 +198,10 @@ export class Guard {
   private subjectOf(token: string, claims: TokenClaims): Promise<AccessSubject | undefined> {
     const now = Date.now();
     const jti = claims.jti!;
-    const freshFor = this.introspector ? this.introspector.cacheMs : Infinity;
+    const freshFor = this.introspectFor ?? Infinity;
     const hit = this.cache.get(jti);
     if (hit && now - hit.at < freshFor) return hit.subject;
-    const subject = this.introspector ? this.introspect(token, claims) : Promise.resolve(subjectFromClaims(claims));
+    const subject = this.introspectFor !== undefined ? this.introspect(token, claims) : Promise.resolve(subjectFromClaims(claims));
     this.cache.set(jti, { at: now, expiresAt: (claims.exp ?? 0) * 1000, subject });
     if (this.cache.size > 10_000) {
       for (const [k, v] of this.cache) if (now - v.at >= freshFor || v.expiresAt <= now) this.cache.delete(k);
@@ -145,7 +212,7 @@ export class Guard {
   private async introspect(token: string, claims: TokenClaims): Promise<AccessSubject | undefined> {
     let info: IntrospectTokenResponse;
     try {
-      info = await this.introspector!.client.introspectToken({ token }, { deadline: 5000 });
+      info = await this.a2a!.client.introspectToken({ token }, { deadline: 5000 });
     } catch (e) {
       this.cache.delete(claims.jti!);
       throw new GuardError(status.UNAVAILABLE, `cannot check the token with A2A: ${(e as { details?: string }).details ?? String(e)}`);
@@ -161,9 +228,18 @@ export class Guard {
   }
 
   /**
+   * Adds a protected service to a grpc-js server: `protect` plus a definition that keeps each
+   * request's bytes, which OAuth 1.0 signatures cover. The way to use the guard.
+   */
+  addService<Impl extends UntypedServiceImplementation>(server: Server, definition: ServiceDefinition, implementation: Impl, access: Partial<Record<keyof Impl, Access>>): void {
+    server.addService(withRawRequests(definition), this.protect(definition, implementation, access));
+  }
+
+  /**
    * Wraps a grpc-js service implementation: every unary and server-streaming method is checked
    * before it runs. `access` names the methods that only read; any method not listed needs
-   * "write" (safe by default).
+   * "write" (safe by default). Add the service with `addService` (or `withRawRequests(definition)`)
+   * to accept OAuth 1.0 signed calls as well as tokens.
    */
   protect<Impl extends UntypedServiceImplementation>(definition: ServiceDefinition, implementation: Impl, access: Partial<Record<keyof Impl, Access>>): Impl {
     const wrapped: UntypedServiceImplementation = {};
@@ -201,8 +277,8 @@ export class Guard {
 
   close(): void {
     this.jwks.close();
-    this.introspector?.client.close();
-    this.introspector?.tokens.close();
+    this.a2a?.client.close();
+    this.a2a?.tokens.close();
   }
 }
 

@@ -1,5 +1,5 @@
 import type { ChannelCredentials } from "@grpc/grpc-js";
-import { TokenServiceDefinition } from "./gen/a2a/v1/token_service";
+import { TokenServiceDefinition, type IssueTokenRequest } from "./gen/a2a/v1/token_service";
 import { createClient, type PromiseClient } from "./client";
 
 /** Where an interceptor gets its access token. */
@@ -10,11 +10,15 @@ export interface TokenSource {
   invalidate(token: string): void;
 }
 
-export interface ClientCredentialsOptions {
-  /** A2A's address, host:port. */
-  readonly address: string;
+export interface ClientCredentialsOptions extends TokenRequestOptions {
   readonly clientId: string;
   readonly clientSecret: string;
+}
+
+/** What every A2A token source is configured with. */
+export interface TokenRequestOptions {
+  /** A2A's address, host:port. */
+  readonly address: string;
   /** Optional, e.g. "pam-core:write"; default: every grant. */
   readonly scope?: string;
   readonly credentials?: ChannelCredentials;
@@ -27,20 +31,23 @@ export interface ClientCredentialsOptions {
 }
 
 /**
- * OAuth 2.0 client credentials (RFC 6749 §4.4) against A2A's TokenService. Caches the token,
- * refreshes it before it expires, and lets only one refresh run at a time: concurrent callers
- * wait for the same request.
+ * A token source over A2A's TokenService.IssueToken. Caches the token, refreshes it before it
+ * expires, and lets only one refresh run at a time: concurrent callers wait for the same
+ * request. Subclasses say how to ask (which grant).
  */
-export class ClientCredentialsTokenSource implements TokenSource {
+export abstract class A2ATokenSource implements TokenSource {
   private cached?: { token: string; refreshAt: number };
   private inflight?: Promise<string>;
-  private readonly client: PromiseClient<typeof TokenServiceDefinition>;
+  protected readonly client: PromiseClient<typeof TokenServiceDefinition>;
   /** How many token requests were made (for tests and metrics). */
   fetches = 0;
 
-  constructor(private readonly options: ClientCredentialsOptions) {
+  constructor(protected readonly options: TokenRequestOptions) {
     this.client = createClient(TokenServiceDefinition, options.address, { credentials: options.credentials, metadata: options.metadata });
   }
+
+  /** The token request of this grant. */
+  protected abstract request(): Promise<IssueTokenRequest>;
 
   getToken(): Promise<string> {
     if (this.cached && Date.now() < this.cached.refreshAt) return Promise.resolve(this.cached.token);
@@ -57,10 +64,7 @@ export class ClientCredentialsTokenSource implements TokenSource {
   private async fetch(): Promise<string> {
     this.fetches++;
     const started = Date.now();
-    const response = await this.client.issueToken(
-      { grantType: "client_credentials", clientId: this.options.clientId, clientSecret: this.options.clientSecret, scope: this.options.scope ?? "" },
-      { deadline: this.options.timeoutMs ?? 10_000 },
-    );
+    const response = await this.client.issueToken(await this.request(), { deadline: this.options.timeoutMs ?? 10_000 });
     const lifetime = response.expiresIn * 1000;
     const early = this.options.refreshBeforeSeconds !== undefined ? this.options.refreshBeforeSeconds * 1000 : Math.min(60_000, lifetime * 0.1);
     this.cached = { token: response.accessToken, refreshAt: started + lifetime - early };
@@ -69,6 +73,20 @@ export class ClientCredentialsTokenSource implements TokenSource {
 
   close(): void {
     this.client.close();
+  }
+}
+
+/** OAuth 2.0 client credentials (RFC 6749 §4.4). */
+export class ClientCredentialsTokenSource extends A2ATokenSource {
+  constructor(protected override readonly options: ClientCredentialsOptions) {
+    super(options);
+  }
+
+  protected async request(): Promise<IssueTokenRequest> {
+    return {
+      grantType: "client_credentials", clientId: this.options.clientId, clientSecret: this.options.clientSecret,
+      scope: this.options.scope ?? "", awsRequest: undefined,
+    };
   }
 }
 
