@@ -3,7 +3,7 @@ import type {
   IssueTokenRequest, IssueTokenResponse, RevokeTokenRequest, RevokeTokenResponse,
 } from "../../sdk/src/gen/a2a/v1/token_service";
 import { AuthMethod, Permission } from "../../sdk/src/gen/a2a/v1/types";
-import { checkAccess, levelAllows, parseIpRule, scopeToGrants, type ResourceGrant } from "../../sdk/src/policy";
+import { checkAccess, levelAllows, normalizeIp, scopeToGrants, type ResourceGrant } from "../../sdk/src/policy";
 import { arnMatches, callerIdentity, checkAwsRequest } from "../auth/aws-iam";
 import { authenticateBearer, resolveToken } from "../auth/bearer";
 import { verifyClientSecret } from "../auth/client-credentials";
@@ -206,14 +206,8 @@ export function tokenMethods(deps: ServiceDeps) {
       if (req.authorization.length > 8192) throw new InvalidArgumentError("authorization", "must be at most 8192 characters");
       if (req.bodySha1.length !== 20) throw new InvalidArgumentError("body_sha1", "must be the 20-byte SHA-1 of the request message");
       if (req.bodySha256.length !== 32) throw new InvalidArgumentError("body_sha256", "must be the 32-byte SHA-256 of the request message");
-      if (req.peerIp) {
-        try {
-          const rule = parseIpRule(req.peerIp);
-          if (rule === "*" || rule.text.includes("/")) throw new Error();
-        } catch {
-          throw new InvalidArgumentError("peer_ip", `"${v.preview(req.peerIp)}" is not an IP address`);
-        }
-      }
+      const peerIp = req.peerIp ? normalizeIp(req.peerIp)?.text : undefined;
+      if (req.peerIp && (!peerIp || req.peerIp.includes("/"))) throw new InvalidArgumentError("peer_ip", `"${v.preview(req.peerIp)}" is not an IP address`);
       if (req.referer.length > 2048) throw new InvalidArgumentError("referer", "must be at most 2048 characters");
       const guard = ctx.principal!;
       const mayAsk = guard.subject.grants.some((g) => g.resource === resource) ||
@@ -223,9 +217,9 @@ export function tokenMethods(deps: ServiceDeps) {
       // From here on the record is about the guarded client, not about the guard.
       Object.assign(ctx.audit, { clientId: undefined, applicationId: undefined, applicationName: undefined, authorizationId: undefined });
       ctx.audit.resource = resource;
-      ctx.audit.peerIp = req.peerIp || undefined;
+      ctx.audit.peerIp = peerIp;
       ctx.audit.target = `authorize ${req.method} for resource server ${guard.clientId}`;
-      const net = { ip: req.peerIp || undefined, referer: req.referer || undefined, now: ctx.now };
+      const net = { ip: peerIp, referer: req.referer || undefined, now: ctx.now };
       const access = req.permission === Permission.PERMISSION_READ_WRITE ? "write" : "read";
       let subject: Principal | undefined;
       try {
