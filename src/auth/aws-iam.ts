@@ -65,7 +65,7 @@ export function checkAwsRequest(settings: AwsIamSettings, req: AwsSignedRequest 
     headers.set(name, h.value);
   });
   const authorization = headers.get("authorization") ?? "";
-  const m = authorization.match(/^AWS4-HMAC-SHA256 Credential=([A-Z0-9]{16,128})\/[^,]+,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=[0-9a-f]{64}$/);
+  const m = authorization.match(/^AWS4-HMAC-SHA256 Credential=([A-Z0-9]{4,128})\/[^,]+,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=[0-9a-f]{64}$/);
   if (!m) throw new InvalidArgumentError("aws_request.headers", 'needs an "authorization" header signed with AWS Signature Version 4 (AWS4-HMAC-SHA256)');
   const signedHeaders = m[2].split(";");
   if (!headers.has(SERVER_ID_HEADER) || !signedHeaders.includes(SERVER_ID_HEADER)) {
