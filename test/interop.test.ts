@@ -39,7 +39,7 @@ describe("interop: an independent gRPC client administers A2A through reflection
       assert.ok(out.v1alpha_services.includes(s), s);
     }
     assert.equal(out.methods["a2a.v1.AdminService"].length, 14);
-    assert.deepEqual(out.methods["a2a.v1.TokenService"], ["IssueToken", "IntrospectToken", "RevokeToken", "GetJwks"]);
+    assert.deepEqual(out.methods["a2a.v1.TokenService"], ["IssueToken", "IntrospectToken", "RevokeToken", "Authorize", "GetJwks"]);
     assert.deepEqual(out.methods["a2a.v1.AuditService"], ["ListAuditEvents"]);
     assert.match(out.unknown_symbol, /^5: symbol "a2a.v1.NoSuchThing" not found/);
   });
