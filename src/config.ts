@@ -31,6 +31,8 @@ export interface Config {
   /** AWS IAM: the value the signed header x-a2a-server-id must have. */
   readonly awsServerId: string;
   readonly awsStsTimeoutMs: number;
+  /** Audit partitions (months) to keep, counting the current one; 0 keeps everything. */
+  readonly auditRetentionMonths: number;
 }
 
 function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, unit: string): number {
@@ -103,5 +105,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     awsStsEndpoint: stsEndpoint(env.A2A_AWS_STS_ENDPOINT),
     awsServerId: env.A2A_AWS_SERVER_ID || env.A2A_ISSUER || "a2a",
     awsStsTimeoutMs: wholeNumber(env, "A2A_AWS_STS_TIMEOUT_MS", 5000, 100, 60_000, "milliseconds"),
+    auditRetentionMonths: wholeNumber(env, "A2A_AUDIT_RETENTION_MONTHS", 0, 0, 1200, "months"),
   };
 }

@@ -9,7 +9,7 @@ const SECRET_KEY = /secret|token|password|authorization|signature|private|creden
  */
 export function redact(value: unknown, depth = 0): unknown {
   if (typeof value === "string") {
-    return value.replace(/a2a_cs_[0-9A-Za-z]{20,}/g, "[REDACTED]").replace(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g, "[REDACTED]");
+    return value.replace(/a2a_(cs|ts)_[0-9A-Za-z]{20,}/g, "[REDACTED]").replace(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g, "[REDACTED]");
   }
   if (value === null || typeof value !== "object" || depth > 6) return value;
   if (value instanceof Error) return { name: value.name, message: redact(value.message, depth + 1), stack: redact(value.stack, depth + 1) };

@@ -9,7 +9,7 @@ import { createAdministrator, writeAdminCredentials, type AdminCredentials } fro
 import type { Config } from "./config";
 import { KeyRing } from "./domain/secrets";
 import { TokenSigner } from "./domain/tokens";
-import { unary, type MethodSpec, type PipelineDeps } from "./interceptors/unary";
+import { serverStream, unary, type MethodSpec, type PipelineDeps, type StreamSpec } from "./interceptors/unary";
 import { createLogger, type Logger } from "./logger";
 import { loadMasterKey } from "./master-key";
 import { applicationMethods } from "./services/admin/applications";
@@ -20,7 +20,7 @@ import type { ServiceDeps } from "./services/deps";
 import { HealthState } from "./services/health";
 import { DescriptorIndex, reflectionServices } from "./services/reflection";
 import { tokenMethods } from "./services/token";
-import { AuditWriter } from "./store/audit";
+import { AuditWriter, dropExpiredPartitions } from "./store/audit";
 import { openDatabase, type Database } from "./store/db";
 import { nonces } from "./store/nonces";
 import { revocations } from "./store/revocations";
@@ -43,12 +43,20 @@ export interface A2AServer {
  * Adds one of A2A's services: every RPC of the definition must have a spec, and each runs
  * through the unary pipeline, which sees the request bytes as received (OAuth 1.0 body hash).
  */
-function addA2AService(server: Server, definition: ServiceDefinition, specs: Record<string, MethodSpec<any, any>>, deps: PipelineDeps): void {
+function addA2AService(
+  server: Server,
+  definition: ServiceDefinition,
+  specs: Record<string, MethodSpec<any, any> | StreamSpec<any, any>>,
+  deps: PipelineDeps,
+  closing: AbortSignal,
+): void {
   const impl: UntypedServiceImplementation = {};
   for (const [name, method] of Object.entries(definition)) {
     const spec = specs[name];
     if (!spec) throw new Error(`no handler for ${method.path}`);
-    impl[name] = unary(method.path, spec, deps);
+    impl[name] = method.responseStream
+      ? serverStream(method.path, spec as StreamSpec<any, any>, deps, closing)
+      : unary(method.path, spec as MethodSpec<any, any>, deps);
   }
   server.addService(withRawRequests(definition), impl);
 }
@@ -80,13 +88,15 @@ export async function startServer(config: Config, options: { logger?: Logger; en
     }
 
     const audit = new AuditWriter(db);
+    await audit.ready();
     const deps: ServiceDeps & PipelineDeps = {
       db, ring, signer, config, logger, audit, nodeName: config.nodeName, trustedProxies: config.trustedProxies,
     };
     const server = new Server({ "grpc.max_receive_message_length": 1024 * 1024 });
-    addA2AService(server, AdminServiceService, { ...applicationMethods(deps), ...authorizationMethods(deps), ...resourceMethods(deps) }, deps);
-    addA2AService(server, TokenServiceService, tokenMethods(deps), deps);
-    addA2AService(server, AuditServiceService, auditMethods(deps), deps);
+    const ending = new AbortController();
+    addA2AService(server, AdminServiceService, { ...applicationMethods(deps), ...authorizationMethods(deps), ...resourceMethods(deps) }, deps, ending.signal);
+    addA2AService(server, TokenServiceService, tokenMethods(deps), deps, ending.signal);
+    addA2AService(server, AuditServiceService, auditMethods({ ...deps, feed: audit }), deps, ending.signal);
 
     const a2aServices = ["a2a.v1.AdminService", "a2a.v1.TokenService", "a2a.v1.AuditService"];
     const health = new HealthState(a2aServices);
@@ -102,9 +112,21 @@ export async function startServer(config: Config, options: { logger?: Logger; en
     const address = `${host}:${port}`;
     logger.info("A2A listening", { address, store: database.kind, node: config.nodeName });
 
+    /** Next month's partition ahead of time; partitions past the retention dropped. */
+    const auditMaintenance = async () => {
+      const dropped = await dropExpiredPartitions(db, config.auditRetentionMonths, new Date());
+      if (dropped.length > 0) {
+        audit.forgetPartitions();
+        logger.info("audit retention dropped partitions", { dropped, retentionMonths: config.auditRetentionMonths });
+      }
+      await audit.ready();
+    };
+    await auditMaintenance();
+
     const purge = setInterval(() => {
       revocations.purgeExpired(db, new Date()).catch((error) => logger.warn("could not purge expired revocations", { error }));
       nonces.purgeExpired(db, new Date()).catch((error) => logger.warn("could not purge expired OAuth 1.0 nonces", { error }));
+      auditMaintenance().catch((error) => logger.warn("audit maintenance failed", { error }));
     }, 10 * 60 * 1000);
     purge.unref();
 
@@ -113,6 +135,7 @@ export async function startServer(config: Config, options: { logger?: Logger; en
       (closing ??= (async () => {
         clearInterval(purge);
         health.shutdown();
+        ending.abort(); // live tails end; unary calls finish
         await new Promise<void>((resolve) => {
           const timer = setTimeout(() => { server.forceShutdown(); resolve(); }, graceMs);
           server.tryShutdown(() => { clearTimeout(timer); resolve(); });

@@ -40,7 +40,7 @@ describe("interop: an independent gRPC client administers A2A through reflection
     }
     assert.equal(out.methods["a2a.v1.AdminService"].length, 14);
     assert.deepEqual(out.methods["a2a.v1.TokenService"], ["IssueToken", "IntrospectToken", "RevokeToken", "Authorize", "GetJwks"]);
-    assert.deepEqual(out.methods["a2a.v1.AuditService"], ["ListAuditEvents"]);
+    assert.deepEqual(out.methods["a2a.v1.AuditService"], ["ListAuditEvents", "TailAuditEvents", "ExportAuditEvents", "VerifyAuditChain", "HashValue"]);
     assert.match(out.unknown_symbol, /^5: symbol "a2a.v1.NoSuchThing" not found/);
   });
 

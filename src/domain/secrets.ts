@@ -64,12 +64,22 @@ export function isWellFormedSecret(secret: string, prefix = "a2a_cs_"): boolean 
 export class KeyRing {
   private readonly encryptionKey: Buffer;
   private readonly hashKey: Buffer;
+  private readonly auditKey: Buffer;
 
   constructor(masterKey: Buffer) {
     if (masterKey.length !== 32) throw new Error("the master key must be 32 bytes");
     const derive = (info: string) => Buffer.from(hkdfSync("sha256", masterKey, Buffer.alloc(0), `a2a ${info} v1`, 32));
     this.encryptionKey = derive("encryption");
     this.hashKey = derive("secret-hash");
+    this.auditKey = derive("audit-hash");
+  }
+
+  /**
+   * How the audit trail records a sensitive identifier (a token): HMAC-SHA256 under the audit
+   * key, so that equal values can be correlated and searched for, but not read back.
+   */
+  auditHash(value: string): string {
+    return `hmac-sha256:${createHmac("sha256", this.auditKey).update(value).digest("hex")}`;
   }
 
   /**

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Metadata, ServerUnaryCall, ServerWritableStream } from "@grpc/grpc-js";
+import type { Knex } from "knex";
 import { clientIp, ipFromPeer, type IpRule } from "../../sdk/src/policy";
 import { rawRequest } from "../../sdk/src/raw-request";
 import type { NetContext, Principal } from "../auth/principal";
@@ -32,6 +33,8 @@ export interface CallContext extends NetContext {
   readonly metadata: Metadata;
   /** The request message's bytes as received (what an OAuth 1.0 body hash covers). */
   readonly body?: Buffer;
+  /** The store for this call: the call's transaction when its method mutates. */
+  readonly db: Knex;
   readonly userAgent?: string;
   readonly startedAt: bigint;
   principal?: Principal;
@@ -52,6 +55,7 @@ export function createCallContext(
   call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>,
   method: string,
   trustedProxies: readonly IpRule[],
+  db: Knex,
 ): CallContext {
   const peerIp = ipFromPeer(call.getPeer());
   return {
@@ -60,6 +64,7 @@ export function createCallContext(
     authority: call.getHost(),
     metadata: call.metadata,
     body: rawRequest(call.request),
+    db,
     ip: clientIp(peerIp, metadataValue(call.metadata, "x-forwarded-for"), trustedProxies),
     referer: metadataValue(call.metadata, "referer"),
     userAgent: metadataValue(call.metadata, "user-agent"),

@@ -1,70 +1,214 @@
-import type { AuditEvent, ListAuditEventsRequest, ListAuditEventsResponse } from "../../sdk/src/gen/a2a/v1/audit_service";
+import type { EventEmitter } from "node:events";
+import {
+  AuditOrder, ChainProblem, ExportFormat, type AuditEvent, type AuditFilter as FilterMessage, type ExportAuditEventsRequest,
+  type ExportAuditEventsResponse, type HashValueRequest, type HashValueResponse, type ListAuditEventsRequest,
+  type ListAuditEventsResponse, type TailAuditEventsRequest, type TailAuditEventsResponse, type VerifyAuditChainRequest,
+  type VerifyAuditChainResponse,
+} from "../../sdk/src/gen/a2a/v1/audit_service";
 import { parseIpRule } from "../../sdk/src/policy";
 import { InvalidArgumentError } from "../domain/errors";
 import * as v from "../domain/validation";
-import type { MethodSpec } from "../interceptors/unary";
+import type { MethodSpec, StreamSpec } from "../interceptors/unary";
 import { statusName } from "../interceptors/unary";
-import { listAuditEvents, type AuditFilter, type StoredAuditRecord } from "../store/audit";
+import { listAuditEvents, verifyChain, type AuditFilter, type StoredAuditRecord } from "../store/audit";
 import { pageSize } from "../store/paging";
 import type { ServiceDeps } from "./deps";
 
-function toProto(r: StoredAuditRecord): AuditEvent {
+const READ = { resource: "a2a", access: "read" } as const;
+
+export function auditEventToProto(r: StoredAuditRecord): AuditEvent {
   return {
     id: r.id, time: r.time, requestId: r.requestId, node: r.node, peerIp: r.peerIp ?? "", clientId: r.clientId ?? "",
     applicationId: r.applicationId ?? "", applicationName: r.applicationName ?? "", authorizationId: r.authorizationId ?? "",
     method: r.method, resource: r.resource ?? "", statusCode: r.statusCode, status: statusName(r.statusCode),
     error: r.error ?? "", durationMs: r.durationMs, userAgent: r.userAgent ?? "", referer: r.referer ?? "", target: r.target ?? "",
+    request: r.request ? JSON.stringify(r.request) : "", prevHash: r.prevHash, hash: r.hash,
   };
 }
 
-function parseFilter(req: ListAuditEventsRequest): AuditFilter {
-  v.timestamp("start_time", req.startTime);
-  v.timestamp("end_time", req.endTime);
-  if (req.clientId) v.label("client_id", req.clientId, { max: 200 });
-  if (req.startTime && req.endTime && req.startTime >= req.endTime) {
-    throw new InvalidArgumentError("end_time", "must be after start_time");
-  }
+/** The filter fields, wherever they come from (ListAuditEventsRequest has them inline). */
+type FilterFields = Omit<FilterMessage, "statusCode"> & { statusCode?: number };
+
+function parseFilter(req: FilterFields | undefined, prefix = ""): AuditFilter {
+  if (!req) return {};
+  const f = (name: string) => `${prefix}${name}`;
+  v.timestamp(f("start_time"), req.startTime);
+  v.timestamp(f("end_time"), req.endTime);
+  if (req.clientId) v.label(f("client_id"), req.clientId, { max: 200 });
+  if (req.startTime && req.endTime && req.startTime >= req.endTime) throw new InvalidArgumentError(f("end_time"), "must be after start_time");
   if (req.peerIp) {
     try {
       parseIpRule(req.peerIp);
     } catch (e) {
-      throw new InvalidArgumentError("peer_ip", (e as Error).message);
+      throw new InvalidArgumentError(f("peer_ip"), (e as Error).message);
     }
-    if (req.peerIp === "*") throw new InvalidArgumentError("peer_ip", 'give an address or CIDR block; leave it empty for any');
+    if (req.peerIp === "*") throw new InvalidArgumentError(f("peer_ip"), "give an address or CIDR block; leave it empty for any");
   }
   if (req.method && !/^[A-Za-z0-9_./]{1,200}$/.test(req.method)) {
-    throw new InvalidArgumentError("method", `"${v.preview(req.method)}" is not a method name like "IssueToken" or "/a2a.v1.TokenService/IssueToken"`);
+    throw new InvalidArgumentError(f("method"), `"${v.preview(req.method)}" is not a method name like "IssueToken" or "/a2a.v1.TokenService/IssueToken"`);
   }
   if (req.statusCode !== undefined && (req.statusCode < 0 || req.statusCode > 16)) {
-    throw new InvalidArgumentError("status_code", `must be a gRPC status code 0 to 16, got ${req.statusCode}`);
+    throw new InvalidArgumentError(f("status_code"), `must be a gRPC status code 0 to 16, got ${req.statusCode}`);
   }
+  if (req.resource) v.resourceName(f("resource"), req.resource);
+  if (req.requestText && req.requestText.length > 500) throw new InvalidArgumentError(f("request_text"), "must be at most 500 characters");
   return {
     startTime: req.startTime, endTime: req.endTime,
     clientId: req.clientId || undefined,
-    applicationId: req.applicationId ? v.requireId("application_id", req.applicationId) : undefined,
-    authorizationId: req.authorizationId ? v.requireId("authorization_id", req.authorizationId) : undefined,
+    applicationId: req.applicationId ? v.requireId(f("application_id"), req.applicationId) : undefined,
+    authorizationId: req.authorizationId ? v.requireId(f("authorization_id"), req.authorizationId) : undefined,
     peerIp: req.peerIp || undefined, method: req.method || undefined, statusCode: req.statusCode, failuresOnly: req.failuresOnly,
+    resource: req.resource || undefined, requestText: req.requestText || undefined,
   };
 }
 
-export function auditMethods(deps: ServiceDeps) {
+function parseId(field: string, value: string): number | undefined {
+  if (!value) return undefined;
+  if (!/^\d{1,15}$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(field, "must be an event id (a positive whole number)");
+  return Number(value);
+}
+
+const CSV_COLUMNS = [
+  "id", "time", "node", "request_id", "peer_ip", "client_id", "application_id", "application_name", "authorization_id", "method",
+  "resource", "status_code", "status", "error", "duration_ms", "user_agent", "referer", "target", "request", "prev_hash", "hash",
+] as const;
+
+function snake(e: AuditEvent): Record<(typeof CSV_COLUMNS)[number], string | number> {
+  return {
+    id: e.id, time: e.time!.toISOString(), node: e.node, request_id: e.requestId, peer_ip: e.peerIp, client_id: e.clientId,
+    application_id: e.applicationId, application_name: e.applicationName, authorization_id: e.authorizationId, method: e.method,
+    resource: e.resource, status_code: e.statusCode, status: e.status, error: e.error, duration_ms: e.durationMs,
+    user_agent: e.userAgent, referer: e.referer, target: e.target, request: e.request, prev_hash: e.prevHash, hash: e.hash,
+  };
+}
+
+/** RFC 4180 cell; a text cell a spreadsheet would run as a formula gets a leading '. */
+function csvCell(value: string | number): string {
+  if (typeof value === "number") return String(value);
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export function auditMethods(deps: ServiceDeps & { feed: EventEmitter }) {
+  const { db, ring } = deps;
+
   const listAuditEventsSpec: MethodSpec<ListAuditEventsRequest, ListAuditEventsResponse> = {
-    rule: { resource: "a2a", access: "read" },
+    rule: READ,
     async handle(req) {
       const filter = parseFilter(req);
       const size = pageSize(req.pageSize, 100);
-      let before: string | undefined;
+      const order = req.order === AuditOrder.AUDIT_ORDER_OLDEST_FIRST ? "oldest" : "newest";
+      let cursor: string | undefined;
       if (req.pageToken) {
         const decoded = Buffer.from(req.pageToken, "base64url").toString("utf8");
-        if (!/^a:\d{1,18}$/.test(decoded)) throw new InvalidArgumentError("page_token", "is not a next_page_token returned by this list");
-        before = decoded.slice(2);
+        const m = decoded.match(/^([no]):(\d{1,18})$/);
+        if (!m || m[1] !== order[0]) throw new InvalidArgumentError("page_token", "is not a next_page_token returned by this list (with this order)");
+        cursor = m[2];
       }
-      const page = await listAuditEvents(deps.db, filter, size, before);
+      const page = await listAuditEvents(db, filter, size, order, cursor);
       return {
-        events: page.items.map(toProto),
-        nextPageToken: page.nextBeforeId ? Buffer.from(`a:${page.nextBeforeId}`).toString("base64url") : "",
+        events: page.items.map(auditEventToProto),
+        nextPageToken: page.next ? Buffer.from(`${order[0]}:${page.next}`).toString("base64url") : "",
       };
     },
   };
-  return { listAuditEvents: listAuditEventsSpec };
+
+  /**
+   * Live events: this call's own cursor over the chain (ids are in commit order, so reading
+   * "after the last id seen" misses nothing), read again whenever this node commits records
+   * and every 500 ms for other nodes'.
+   */
+  const tailAuditEvents: StreamSpec<TailAuditEventsRequest, TailAuditEventsResponse> = {
+    rule: READ,
+    async open(req) {
+      const filter = parseFilter(req.filter, "filter.");
+      let cursor = parseId("after_id", req.afterId);
+      if (cursor === undefined) {
+        const latest = await listAuditEvents(db, {}, 1, "newest");
+        cursor = latest.items[0] ? Number(latest.items[0].id) : 0;
+      }
+      return async (send, cancelled) => {
+        let wake: () => void = () => undefined;
+        let committed = false;
+        const onCommit = () => {
+          committed = true;
+          wake();
+        };
+        deps.feed.on("committed", onCommit);
+        try {
+          while (!cancelled.aborted) {
+            committed = false;
+            const page = await listAuditEvents(db, filter, 500, "oldest", String(cursor));
+            for (const e of page.items) {
+              await send({ event: auditEventToProto(e) });
+              cursor = Number(e.id);
+            }
+            if (page.next || committed) continue;
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, 500);
+              wake = () => {
+                clearTimeout(timer);
+                resolve();
+              };
+              cancelled.addEventListener("abort", wake, { once: true });
+            });
+          }
+        } finally {
+          deps.feed.off("committed", onCommit);
+        }
+      };
+    },
+  };
+
+  const exportAuditEvents: StreamSpec<ExportAuditEventsRequest, ExportAuditEventsResponse> = {
+    rule: READ,
+    async open(req) {
+      const filter = parseFilter(req.filter, "filter.");
+      if (req.format !== ExportFormat.EXPORT_FORMAT_CSV && req.format !== ExportFormat.EXPORT_FORMAT_NDJSON) {
+        throw new InvalidArgumentError("format", "is required: EXPORT_FORMAT_NDJSON or EXPORT_FORMAT_CSV");
+      }
+      const csv = req.format === ExportFormat.EXPORT_FORMAT_CSV;
+      return async (send, cancelled) => {
+        if (csv) await send({ data: Buffer.from(`${CSV_COLUMNS.join(",")}\r\n`) });
+        let cursor: string | undefined;
+        do {
+          const page = await listAuditEvents(db, filter, 1000, "oldest", cursor);
+          const lines = page.items.map((r) => {
+            const row = snake(auditEventToProto(r));
+            return csv ? `${CSV_COLUMNS.map((c) => csvCell(row[c])).join(",")}\r\n` : `${JSON.stringify(row)}\n`;
+          });
+          if (lines.length > 0) await send({ data: Buffer.from(lines.join("")) });
+          cursor = page.next;
+        } while (cursor && !cancelled.aborted);
+      };
+    },
+  };
+
+  const verifyAuditChain: MethodSpec<VerifyAuditChainRequest, VerifyAuditChainResponse> = {
+    rule: READ,
+    async handle(req) {
+      const fromId = parseId("from_id", req.fromId);
+      const toId = parseId("to_id", req.toId);
+      if (fromId !== undefined && toId !== undefined && toId < fromId) throw new InvalidArgumentError("to_id", "must not be below from_id");
+      const r = await verifyChain(db, { fromId, toId });
+      const problems = { altered: ChainProblem.CHAIN_PROBLEM_ALTERED, removed: ChainProblem.CHAIN_PROBLEM_REMOVED, inserted: ChainProblem.CHAIN_PROBLEM_INSERTED };
+      return {
+        ok: r.ok, checked: r.checked, firstBadId: r.firstBadId ?? "", problem: r.problem ? problems[r.problem] : ChainProblem.CHAIN_PROBLEM_UNSPECIFIED,
+        message: r.message ?? "", chainStartId: r.startId, headId: r.headId, headHash: r.headHash,
+      };
+    },
+  };
+
+  const hashValue: MethodSpec<HashValueRequest, HashValueResponse> = {
+    rule: READ,
+    // The value is what the auditor searches for: the trail keeps only its HMAC.
+    summarize: (req) => ({ value: req.value ? ring.auditHash(req.value) : "" }),
+    async handle(req) {
+      if (!req.value) throw new InvalidArgumentError("value", "is required");
+      if (req.value.length > 8192) throw new InvalidArgumentError("value", "must be at most 8192 characters");
+      return { hash: ring.auditHash(req.value) };
+    },
+  };
+
+  return { listAuditEvents: listAuditEventsSpec, tailAuditEvents, exportAuditEvents, verifyAuditChain, hashValue };
 }

@@ -168,6 +168,7 @@ export function tokenMethods(deps: ServiceDeps) {
   /** RFC 7009. An invalid or unknown token is not an error (§2.2). */
   const revokeToken: MethodSpec<RevokeTokenRequest, RevokeTokenResponse> = {
     rule: "client",
+    mutates: true,
     async handle(req, ctx) {
       if (!req.token) throw new InvalidArgumentError("token", "is required");
       const caller = ctx.principal!;
@@ -182,7 +183,7 @@ export function tokenMethods(deps: ServiceDeps) {
       if (claims.client_id !== caller.clientId && !isAdmin) {
         throw new PermissionDeniedError("token: was not issued to this client (RFC 7009 §2.1 unauthorized_client)");
       }
-      await revocations.revoke(db, claims.jti, new Date(claims.exp * 1000), caller.clientId, ctx.now);
+      await revocations.revoke(ctx.db, claims.jti, new Date(claims.exp * 1000), caller.clientId, ctx.now);
       return {};
     },
   };

@@ -1,8 +1,20 @@
+import { createHash } from "node:crypto";
+import { EventEmitter } from "node:events";
 import type { Knex } from "knex";
+import { normalizeIp } from "../../sdk/src/policy";
+import { stableJson } from "../audit/redact";
 
-/** One audited RPC. Never holds a secret, token or signature: only identifiers and outcome. */
+/**
+ * The audit trail: one record per RPC, in a hash chain. Each record's `id` is its place in the
+ * chain (1, 2, 3… over every node), its `prev_hash` the hash of the record before it, and its
+ * `hash` the SHA-256 of `prev_hash` and its own canonical content. Appending takes the chain's
+ * head row FOR UPDATE, so nodes sharing one database append one after another: ids are gapless
+ * and in commit order, and `time` (set under the same lock, never earlier than the head's) grows
+ * with them, so that monthly partitions hold contiguous ranges of the chain.
+ */
+
+/** One audited RPC. Never holds a secret, token or signature: identifiers, outcome, redacted request. */
 export interface AuditRecord {
-  readonly time: Date;
   readonly requestId: string;
   readonly node: string;
   readonly peerIp?: string;
@@ -18,10 +30,15 @@ export interface AuditRecord {
   readonly userAgent?: string;
   readonly referer?: string;
   readonly target?: string;
+  /** The redacted request summary. */
+  readonly request?: Record<string, unknown>;
 }
 
 export interface StoredAuditRecord extends AuditRecord {
   readonly id: string;
+  readonly time: Date;
+  readonly prevHash: string;
+  readonly hash: string;
 }
 
 export interface AuditFilter {
@@ -36,43 +53,160 @@ export interface AuditFilter {
   readonly method?: string;
   readonly statusCode?: number;
   readonly failuresOnly?: boolean;
+  readonly resource?: string;
+  readonly requestText?: string;
 }
 
-const clip = (s: string | undefined, max: number) => (s === undefined ? null : s.length > max ? `${s.slice(0, max)}…` : s);
+export const GENESIS = "0".repeat(64);
 
-function toRow(r: AuditRecord) {
+/** Text the store can hold (no NUL), bounded. */
+const clip = (s: string | undefined, max: number) => {
+  if (s === undefined) return null;
+  const clean = s.replace(/\u0000/g, "\uFFFD");
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+};
+
+interface Row {
+  id: string | number;
+  time: Date;
+  request_id: string;
+  node: string;
+  peer_ip: string | null;
+  client_id: string | null;
+  application_id: string | null;
+  application_name: string | null;
+  authorization_id: string | null;
+  method: string;
+  resource: string | null;
+  status_code: number;
+  error: string | null;
+  duration_ms: number;
+  user_agent: string | null;
+  referer: string | null;
+  target: string | null;
+  request: Record<string, unknown> | null;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The summary as jsonb can hold it (no NUL) and bounded (8 KB of JSON). */
+function boundedRequest(request: Record<string, unknown> | undefined): Record<string, unknown> | null {
+  if (!request) return null;
+  const text = stableJson(request).replace(/\\u0000/g, "\\ufffd");
+  return text.length > 8000 ? { truncated: true, bytes: text.length } : JSON.parse(text);
+}
+
+function contentOf(r: AuditRecord): Omit<Row, "id" | "time" | "prev_hash" | "hash"> {
   return {
-    time: r.time, request_id: r.requestId, node: r.node, peer_ip: r.peerIp ?? null, client_id: clip(r.clientId, 200),
-    application_id: r.applicationId ?? null, application_name: r.applicationName ?? null,
-    authorization_id: r.authorizationId ?? null, method: clip(r.method, 300), resource: clip(r.resource, 100),
+    request_id: r.requestId, node: clip(r.node, 200)!, peer_ip: r.peerIp ? normalizeIp(r.peerIp)?.text ?? null : null,
+    client_id: clip(r.clientId, 200), application_id: r.applicationId ?? null, application_name: clip(r.applicationName, 200),
+    authorization_id: r.authorizationId ?? null, method: clip(r.method, 300)!, resource: clip(r.resource, 100),
     status_code: r.statusCode, error: clip(r.error, 1000), duration_ms: r.durationMs, user_agent: clip(r.userAgent, 300),
     referer: clip(r.referer, 500), target: clip(r.target, 300),
+    request: boundedRequest(r.request),
   };
 }
 
-type Row = ReturnType<typeof toRow> & { id: string | number };
+/** The canonical content a record's hash covers: every column but the hashes, as stored. */
+export function canonicalContent(row: Omit<Row, "prev_hash" | "hash">): string {
+  return stableJson({
+    id: String(row.id), time: new Date(row.time).toISOString(), request_id: row.request_id, node: row.node,
+    peer_ip: row.peer_ip ? normalizeIp(row.peer_ip)?.text ?? row.peer_ip : null, client_id: row.client_id,
+    application_id: row.application_id, application_name: row.application_name, authorization_id: row.authorization_id,
+    method: row.method, resource: row.resource, status_code: Number(row.status_code), error: row.error,
+    duration_ms: Number(row.duration_ms), user_agent: row.user_agent, referer: row.referer, target: row.target,
+    request: typeof row.request === "string" ? JSON.parse(row.request) : row.request,
+  });
+}
+
+export function chainHash(prevHash: string, row: Omit<Row, "prev_hash" | "hash">): string {
+  return createHash("sha256").update(`${prevHash}\n${canonicalContent(row)}`).digest("hex");
+}
 
 function fromRow(r: Row): StoredAuditRecord {
   const opt = (v: string | null) => v ?? undefined;
   return {
     id: String(r.id), time: new Date(r.time), requestId: r.request_id, node: r.node, peerIp: opt(r.peer_ip),
     clientId: opt(r.client_id), applicationId: opt(r.application_id), applicationName: opt(r.application_name),
-    authorizationId: opt(r.authorization_id), method: r.method as string, resource: opt(r.resource),
+    authorizationId: opt(r.authorization_id), method: r.method, resource: opt(r.resource),
     statusCode: r.status_code, error: opt(r.error), durationMs: Number(r.duration_ms), userAgent: opt(r.user_agent),
     referer: opt(r.referer), target: opt(r.target),
+    request: (typeof r.request === "string" ? JSON.parse(r.request) : r.request) ?? undefined,
+    prevHash: r.prev_hash, hash: r.hash,
   };
 }
 
+/** Month partitions: audit_events_pYYYYMM holds [first of the month, first of the next) UTC. */
+export function partitionOf(time: Date): { name: string; from: string; to: string } {
+  const y = time.getUTCFullYear();
+  const m = time.getUTCMonth();
+  const iso = (yy: number, mm: number) => new Date(Date.UTC(yy, mm, 1)).toISOString();
+  return { name: `audit_events_p${y}${String(m + 1).padStart(2, "0")}`, from: iso(y, m), to: iso(y, m + 1) };
+}
+
+export async function createPartition(db: Knex, time: Date): Promise<void> {
+  const p = partitionOf(time);
+  try {
+    await db.raw(`CREATE TABLE IF NOT EXISTS ?? PARTITION OF audit_events FOR VALUES FROM ('${p.from}') TO ('${p.to}')`, [p.name]);
+  } catch (e) {
+    // Another node created it at the same moment.
+    if (!/^(42P07|23505)$/.test(String((e as { code?: string }).code))) throw e;
+  }
+}
+
 /**
- * Writes audit records with group commit: records that arrive while a batch is being
- * written go together in the next multi-row INSERT. `write` resolves once its record is
- * committed, so a caller can answer only after its audit record is durable.
+ * Appends records to the chain inside `trx`: locks the head, numbers and hashes the records,
+ * inserts them in one statement, moves the head. Their month's partition must exist.
  */
-export class AuditWriter {
+export async function appendToChain(trx: Knex, records: readonly AuditRecord[]): Promise<StoredAuditRecord[]> {
+  const head = await trx("audit_chain").where({ id: 1 }).forUpdate().first("head_id", "head_hash", "head_time");
+  let id = Number(head.head_id);
+  let prev: string = head.head_hash;
+  const time = new Date(Math.max(Date.now(), new Date(head.head_time).getTime()));
+  const rows: Row[] = records.map((r) => {
+    id++;
+    const content = { id, time, ...contentOf(r) };
+    const hash = chainHash(prev, content);
+    const row = { ...content, prev_hash: prev, hash };
+    prev = hash;
+    return row;
+  });
+  await trx("audit_events").insert(rows.map((r) => ({ ...r, request: r.request === null ? null : JSON.stringify(r.request) })));
+  await trx("audit_chain").where({ id: 1 }).update({ head_id: id, head_hash: prev, head_time: time });
+  return rows.map(fromRow);
+}
+
+/**
+ * Writes audit records with group commit: records that arrive while a batch is being written
+ * go together in the next transaction (one multi-row INSERT). `write` resolves once its record
+ * is committed, so a caller answers only after its audit record is durable. Emits "committed"
+ * after each batch (live tails wake up on it).
+ */
+export class AuditWriter extends EventEmitter {
   private queue: { record: AuditRecord; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private draining: Promise<void> | undefined;
+  private readonly partitions = new Set<string>();
 
-  constructor(private readonly db: Knex, private readonly maxBatch = 500) {}
+  constructor(private readonly db: Knex, private readonly maxBatch = 500) {
+    super();
+    this.setMaxListeners(0);
+  }
+
+  /** Makes sure the partition for `time` (and the next month's) exists; cached. Never inside a transaction. */
+  async ready(time = new Date()): Promise<void> {
+    const next = new Date(Date.UTC(time.getUTCFullYear(), time.getUTCMonth() + 1, 1));
+    for (const t of [time, next]) {
+      const { name } = partitionOf(t);
+      if (this.partitions.has(name)) continue;
+      await createPartition(this.db, t);
+      this.partitions.add(name);
+    }
+  }
+
+  /** Forgets which partitions exist (after retention dropped some). */
+  forgetPartitions(): void {
+    this.partitions.clear();
+  }
 
   write(record: AuditRecord): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -81,12 +215,24 @@ export class AuditWriter {
     });
   }
 
+  /** Appends within the caller's transaction (a change and its record commit together). */
+  async appendWithin(trx: Knex, record: AuditRecord): Promise<void> {
+    await appendToChain(trx, [record]);
+  }
+
+  /** Call after a transaction that used appendWithin committed. */
+  notifyCommitted(): void {
+    this.emit("committed");
+  }
+
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
       try {
-        await this.db("audit_events").insert(batch.map((b) => toRow(b.record)));
+        await this.ready();
+        await this.db.transaction((trx) => appendToChain(trx, batch.map((b) => b.record)));
         for (const b of batch) b.resolve();
+        this.emit("committed");
       } catch (error) {
         for (const b of batch) b.reject(error);
       }
@@ -100,10 +246,7 @@ export class AuditWriter {
   }
 }
 
-/** Newest first, keyset paging on id. */
-export async function listAuditEvents(db: Knex, filter: AuditFilter, size: number, beforeId?: string) {
-  const q = db<Row>("audit_events").select("*").orderBy("id", "desc").limit(size + 1);
-  if (beforeId) q.where("id", "<", beforeId);
+function applyFilter(q: Knex.QueryBuilder, filter: AuditFilter): void {
   if (filter.startTime) q.where("time", ">=", filter.startTime);
   if (filter.endTime) q.where("time", "<", filter.endTime);
   if (filter.clientId) q.where("client_id", filter.clientId);
@@ -113,8 +256,111 @@ export async function listAuditEvents(db: Knex, filter: AuditFilter, size: numbe
   if (filter.method) q.where((w) => w.where("method", filter.method!).orWhere("method", "like", `%/${filter.method}`));
   if (filter.statusCode !== undefined) q.where("status_code", filter.statusCode);
   if (filter.failuresOnly) q.whereNot("status_code", 0);
+  if (filter.resource) q.where("resource", filter.resource);
+  if (filter.requestText) q.whereRaw("strpos(request::text, ?) > 0", [filter.requestText]);
+}
+
+/** A page of events, keyset on id: newest first (before `cursor`) or oldest first (after it). */
+export async function listAuditEvents(db: Knex, filter: AuditFilter, size: number, order: "newest" | "oldest", cursor?: string) {
+  const q = db<Row>("audit_events").select("*").orderBy("id", order === "newest" ? "desc" : "asc").limit(size + 1);
+  if (cursor) q.where("id", order === "newest" ? "<" : ">", cursor);
+  applyFilter(q, filter);
   const rows = (await q) as Row[];
   const more = rows.length > size;
   const items = rows.slice(0, size).map(fromRow);
-  return { items, nextBeforeId: more ? items[items.length - 1].id : undefined };
+  return { items, next: more ? items[items.length - 1].id : undefined };
+}
+
+export async function chainState(db: Knex): Promise<{ headId: string; headHash: string; startId: string; startPrevHash: string }> {
+  const c = await db("audit_chain").where({ id: 1 }).first();
+  return { headId: String(c.head_id), headHash: c.head_hash, startId: String(c.start_id), startPrevHash: c.start_prev_hash };
+}
+
+export type ChainProblemKind = "altered" | "removed" | "inserted";
+export interface ChainReport {
+  readonly ok: boolean;
+  readonly checked: number;
+  readonly firstBadId?: string;
+  readonly problem?: ChainProblemKind;
+  readonly message?: string;
+  readonly startId: string;
+  readonly headId: string;
+  readonly headHash: string;
+}
+
+/**
+ * Walks the chain from `fromId` to `toId` (default: where the kept chain starts, to the head)
+ * and reports the first record that was altered (content or link), removed (an id missing) or
+ * inserted (an id twice, or beyond the head). Reads in slices of ids, so a duplicate is seen.
+ */
+export async function verifyChain(db: Knex, range: { fromId?: number; toId?: number } = {}): Promise<ChainReport> {
+  const state = await chainState(db);
+  const start = Number(state.startId);
+  const head = Number(state.headId);
+  const from = Math.max(range.fromId ?? start, start);
+  const to = Math.min(range.toId ?? head, head);
+  const base = { startId: state.startId, headId: state.headId, headHash: state.headHash };
+  const bad = (id: number, problem: ChainProblemKind, message: string, checked: number): ChainReport =>
+    ({ ...base, ok: false, checked, firstBadId: String(id), problem, message });
+
+  let prev: string;
+  if (from === start) prev = state.startPrevHash;
+  else {
+    const before = await db("audit_events").where({ id: from - 1 }).select("hash");
+    if (before.length !== 1) return bad(from - 1, before.length === 0 ? "removed" : "inserted", `record ${from - 1}, which record ${from} follows, is ${before.length === 0 ? "missing" : "there twice"}`, 0);
+    prev = before[0].hash;
+  }
+  let expected = from;
+  let checked = 0;
+  let last: Row | undefined;
+  const SLICE = 1000;
+  for (let lo = from; lo <= to; lo += SLICE) {
+    const rows = (await db("audit_events").whereBetween("id", [lo, Math.min(lo + SLICE - 1, to)]).orderBy("id").select("*")) as Row[];
+    for (const row of rows) {
+      const id = Number(row.id);
+      if (id < expected) return bad(id, "inserted", `record ${id} appears more than once`, checked);
+      if (id > expected) return bad(expected, "removed", `record ${expected} is missing`, checked);
+      if (chainHash(row.prev_hash, row) !== row.hash) return bad(id, "altered", `record ${id}'s content does not match its hash`, checked);
+      if (row.prev_hash !== prev) return bad(id, "altered", `record ${id} does not follow record ${id - 1}: one of them was replaced`, checked);
+      prev = row.hash;
+      last = row;
+      expected++;
+      checked++;
+    }
+  }
+  if (expected <= to) return bad(expected, "removed", `record ${expected} is missing`, checked);
+  if (to === head && head >= start && last && last.hash !== state.headHash) {
+    return bad(head, "altered", `the head record ${head} does not match the chain's recorded head`, checked);
+  }
+  if (range.toId === undefined) {
+    const beyond = await db("audit_events").whereRaw("id > (SELECT head_id FROM audit_chain WHERE id = 1)").orderBy("id").first("id");
+    if (beyond) return bad(Number(beyond.id), "inserted", `record ${beyond.id} is beyond the chain's head ${head}`, checked);
+  }
+  return { ...base, ok: true, checked };
+}
+
+/**
+ * Retention: drops month partitions older than `months` full months before `now`'s month,
+ * oldest first, recording where the kept chain starts (the id after the last dropped record,
+ * and that record's hash) so the rest stays verifiable. Returns the dropped partitions.
+ */
+export async function dropExpiredPartitions(db: Knex, months: number, now: Date): Promise<string[]> {
+  if (months <= 0) return [];
+  const cutoff = partitionOf(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - months + 1, 1))).name;
+  const parts = await db.raw(
+    `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+     WHERE i.inhparent = 'audit_events'::regclass AND c.relname LIKE 'audit_events_p%' ORDER BY 1`,
+  );
+  const dropped: string[] = [];
+  for (const { name } of parts.rows as { name: string }[]) {
+    if (name >= cutoff) break;
+    await db.transaction(async (trx) => {
+      await trx("audit_chain").where({ id: 1 }).forUpdate().first();
+      const last = await trx(name).orderBy("id", "desc").first("id", "hash");
+      await trx.raw("DROP TABLE ??", [name]);
+      if (last) await trx("audit_chain").where({ id: 1 }).update({ start_id: Number(last.id) + 1, start_prev_hash: last.hash });
+    });
+    dropped.push(name);
+  }
+  return dropped;
 }

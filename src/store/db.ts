@@ -4,9 +4,10 @@ import knex, { type Knex } from "knex";
 import ClientPgLite from "knex-pglite";
 import { initial } from "./migrations/20261203-0001-initial";
 import { oauth1Aws } from "./migrations/20261203-0002-oauth1-aws";
+import { auditChain } from "./migrations/20261203-0003-audit-chain";
 
 /** Migrations in order; each has up() and down(). */
-const MIGRATIONS = [initial, oauth1Aws];
+const MIGRATIONS = [initial, oauth1Aws, auditChain];
 
 const migrationSource: Knex.MigrationSource<(typeof MIGRATIONS)[number]> = {
   getMigrations: async () => MIGRATIONS,

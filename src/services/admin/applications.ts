@@ -55,10 +55,10 @@ async function saveUniquelyNamed(db: Knex, name: string, exceptId: string | unde
 }
 
 export function applicationMethods(deps: ServiceDeps) {
-  const { db } = deps;
 
   const createApplication: MethodSpec<CreateApplicationRequest, CreateApplicationResponse> = {
     rule: WRITE,
+    mutates: true,
     async handle(req, ctx) {
       const a = req.application;
       if (!a) throw new InvalidArgumentError("application", "is required");
@@ -70,7 +70,7 @@ export function applicationMethods(deps: ServiceDeps) {
         createdAt: ctx.now, updatedAt: ctx.now, createdBy: ctx.principal!.clientId, updatedBy: ctx.principal!.clientId,
       };
       ctx.audit.target = `application ${record.id}`;
-      await saveUniquelyNamed(db, name, undefined, () => applications.insert(db, record));
+      await saveUniquelyNamed(ctx.db, name, undefined, () => applications.insert(ctx.db, record));
       return { application: applicationToProto(record) };
     },
   };
@@ -80,7 +80,7 @@ export function applicationMethods(deps: ServiceDeps) {
     async handle(req, ctx) {
       const id = v.requireId("id", req.id);
       ctx.audit.target = `application ${id}`;
-      const app = await applications.get(db, id);
+      const app = await applications.get(ctx.db, id);
       if (!app) throw new NotFoundError("application", id);
       return { application: applicationToProto(app) };
     },
@@ -88,21 +88,22 @@ export function applicationMethods(deps: ServiceDeps) {
 
   const listApplications: MethodSpec<ListApplicationsRequest, ListApplicationsResponse> = {
     rule: READ,
-    async handle(req) {
-      const page = await applications.list(db, parsePage(req, 50));
+    async handle(req, ctx) {
+      const page = await applications.list(ctx.db, parsePage(req, 50));
       return { applications: page.items.map(applicationToProto), nextPageToken: page.nextPageToken };
     },
   };
 
   const updateApplication: MethodSpec<UpdateApplicationRequest, UpdateApplicationResponse> = {
     rule: WRITE,
+    mutates: true,
     async handle(req, ctx) {
       const a: Application | undefined = req.application;
       if (!a) throw new InvalidArgumentError("application", "is required");
       const id = v.requireId("application.id", a.id);
       ctx.audit.target = `application ${id}`;
       const mask = v.updateMask(req.updateMask, UPDATABLE);
-      return db.transaction(async (trx) => {
+      return ctx.db.transaction(async (trx) => {
         const current = await applications.get(trx, id, true);
         if (!current) throw new NotFoundError("application", id);
         const next: ApplicationRecord = {
@@ -123,10 +124,11 @@ export function applicationMethods(deps: ServiceDeps) {
 
   const deleteApplication: MethodSpec<DeleteApplicationRequest, DeleteApplicationResponse> = {
     rule: WRITE,
+    mutates: true,
     async handle(req, ctx) {
       const id = v.requireId("id", req.id);
       ctx.audit.target = `application ${id}`;
-      return db.transaction(async (trx) => {
+      return ctx.db.transaction(async (trx) => {
         const app = await applications.get(trx, id, true);
         if (!app) throw new NotFoundError("application", id);
         const count = await authorizations.countForApplication(trx, id);

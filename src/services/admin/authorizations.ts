@@ -47,10 +47,11 @@ async function checkGrants(db: Knex, grants: readonly Grant[]): Promise<Resource
 }
 
 export function authorizationMethods(deps: ServiceDeps) {
-  const { db, ring, config } = deps;
+  const { ring, config } = deps;
 
   const createAuthorization: MethodSpec<CreateAuthorizationRequest, CreateAuthorizationResponse> = {
     rule: WRITE,
+    mutates: true,
     async handle(req, ctx) {
       const a: Authorization | undefined = req.authorization;
       if (!a) throw new InvalidArgumentError("authorization", "is required");
@@ -64,8 +65,8 @@ export function authorizationMethods(deps: ServiceDeps) {
         allowedReferers: v.allowedReferers("authorization.allowed_referers", a.allowedReferers),
         expiresAt: v.timestamp("authorization.expires_at", a.expiresAt),
       };
-      const grants = await checkGrants(db, a.grants);
-      const app = await applications.get(db, applicationId);
+      const grants = await checkGrants(ctx.db, a.grants);
+      const app = await applications.get(ctx.db, applicationId);
       if (!app) throw new NotFoundError("application", applicationId);
       const clientId = newClientId();
       const keys = issueKeys(app.authMethod, clientId, ring);
@@ -74,7 +75,7 @@ export function authorizationMethods(deps: ServiceDeps) {
         createdAt: ctx.now, updatedAt: ctx.now, createdBy: ctx.principal!.clientId, updatedBy: ctx.principal!.clientId,
       };
       ctx.audit.target = `authorization ${record.id} (${clientId})`;
-      await db.transaction(async (trx) => {
+      await ctx.db.transaction(async (trx) => {
         // The application may have been deleted since it was read; the foreign key says so too.
         if (!(await applications.get(trx, applicationId, true))) throw new NotFoundError("application", applicationId);
         await authorizations.insert(trx, record, keys.stored);
@@ -88,7 +89,7 @@ export function authorizationMethods(deps: ServiceDeps) {
     async handle(req, ctx) {
       const id = v.requireId("id", req.id);
       ctx.audit.target = `authorization ${id}`;
-      const found = await authorizations.get(db, id);
+      const found = await authorizations.get(ctx.db, id);
       if (!found) throw new NotFoundError("authorization", id);
       return { authorization: authorizationToProto(found) };
     },
@@ -101,15 +102,16 @@ export function authorizationMethods(deps: ServiceDeps) {
       const page = parsePage(req, 50);
       if (applicationId) {
         ctx.audit.target = `application ${applicationId}`;
-        if (!(await applications.get(db, applicationId))) throw new NotFoundError("application", applicationId);
+        if (!(await applications.get(ctx.db, applicationId))) throw new NotFoundError("application", applicationId);
       }
-      const result = await authorizations.list(db, applicationId, page);
+      const result = await authorizations.list(ctx.db, applicationId, page);
       return { authorizations: result.items.map(authorizationToProto), nextPageToken: result.nextPageToken };
     },
   };
 
   const updateAuthorization: MethodSpec<UpdateAuthorizationRequest, UpdateAuthorizationResponse> = {
     rule: WRITE,
+    mutates: true,
     async handle(req, ctx) {
       const a = req.authorization;
       if (!a) throw new InvalidArgumentError("authorization", "is required");
@@ -117,7 +119,7 @@ export function authorizationMethods(deps: ServiceDeps) {
       ctx.audit.target = `authorization ${id}`;
       const mask = v.updateMask(req.updateMask, UPDATABLE);
       // Validate everything before the transaction: PGlite has one connection.
-      const grants = mask.has("grants") ? await checkGrants(db, a.grants) : undefined;
+      const grants = mask.has("grants") ? await checkGrants(ctx.db, a.grants) : undefined;
       const changes: Partial<AuthorizationRecord> = {
         ...(mask.has("description") && { description: v.text("authorization.description", a.description, { max: 2000 }) }),
         ...(mask.has("system") && { system: v.label("authorization.system", a.system, { max: 100 }) }),
@@ -128,7 +130,7 @@ export function authorizationMethods(deps: ServiceDeps) {
         ...(mask.has("allowed_ips") && { allowedIps: v.allowedIps("authorization.allowed_ips", a.allowedIps) }),
         ...(mask.has("allowed_referers") && { allowedReferers: v.allowedReferers("authorization.allowed_referers", a.allowedReferers) }),
       };
-      return db.transaction(async (trx) => {
+      return ctx.db.transaction(async (trx) => {
         const current = await authorizations.get(trx, id, true);
         if (!current) throw new NotFoundError("authorization", id);
         const next: AuthorizationRecord = { ...current, ...changes, updatedAt: ctx.now, updatedBy: ctx.principal!.clientId };
@@ -143,10 +145,11 @@ export function authorizationMethods(deps: ServiceDeps) {
 
   const deleteAuthorization: MethodSpec<DeleteAuthorizationRequest, DeleteAuthorizationResponse> = {
     rule: WRITE,
+    mutates: true,
     async handle(req, ctx) {
       const id = v.requireId("id", req.id);
       ctx.audit.target = `authorization ${id}`;
-      if (!(await authorizations.delete(db, id))) throw new NotFoundError("authorization", id);
+      if (!(await authorizations.delete(ctx.db, id))) throw new NotFoundError("authorization", id);
       return {};
     },
   };
@@ -159,7 +162,7 @@ export function authorizationMethods(deps: ServiceDeps) {
       if (!config.allowReveal) {
         throw new PermissionDeniedError("revealing credentials is switched off on this server (A2A_ALLOW_REVEAL=false)");
       }
-      const found = await authorizations.keys(db, id);
+      const found = await authorizations.keys(ctx.db, id);
       if (!found) throw new NotFoundError("authorization", id);
       ctx.audit.target = `authorization ${id} (${found.clientId})`;
       return { credentials: revealKeys(found.clientId, found.keys, ring) };

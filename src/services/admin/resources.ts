@@ -11,10 +11,10 @@ import { isUniqueViolation, type ServiceDeps } from "../deps";
 import { resourceToProto } from "../mappers";
 
 export function resourceMethods(deps: ServiceDeps) {
-  const { db } = deps;
 
   const createResource: MethodSpec<CreateResourceRequest, CreateResourceResponse> = {
     rule: { resource: "a2a", access: "write" },
+    mutates: true,
     async handle(req, ctx) {
       const r = req.resource;
       if (!r) throw new InvalidArgumentError("resource", "is required");
@@ -26,9 +26,9 @@ export function resourceMethods(deps: ServiceDeps) {
       };
       ctx.audit.target = `resource ${record.name}`;
       const exists = () => new AlreadyExistsError(`resource.name: resource "${record.name}" already exists`);
-      if (await resources.get(db, record.name)) throw exists();
+      if (await resources.get(ctx.db, record.name)) throw exists();
       try {
-        await resources.insert(db, record, ctx.principal!.clientId);
+        await resources.insert(ctx.db, record, ctx.principal!.clientId);
       } catch (e) {
         if (isUniqueViolation(e)) throw exists();
         throw e;
@@ -39,26 +39,27 @@ export function resourceMethods(deps: ServiceDeps) {
 
   const listResources: MethodSpec<ListResourcesRequest, ListResourcesResponse> = {
     rule: { resource: "a2a", access: "read" },
-    async handle(req) {
-      const page = await resources.list(db, req.pageSize, req.pageToken);
+    async handle(req, ctx) {
+      const page = await resources.list(ctx.db, req.pageSize, req.pageToken);
       return { resources: page.items.map(resourceToProto), nextPageToken: page.nextPageToken };
     },
   };
 
   const deleteResource: MethodSpec<DeleteResourceRequest, DeleteResourceResponse> = {
     rule: { resource: "a2a", access: "write" },
+    mutates: true,
     async handle(req, ctx) {
       const name = v.resourceName("name", req.name);
       ctx.audit.target = `resource ${name}`;
-      const found = await resources.get(db, name);
+      const found = await resources.get(ctx.db, name);
       if (!found) throw new NotFoundError("resource", name);
       if (found.builtin) throw new FailedPreconditionError(`resource "${name}" is built in and cannot be deleted`);
-      const grants = await resources.grantCount(db, name);
+      const grants = await resources.grantCount(ctx.db, name);
       if (grants > 0) {
         throw new FailedPreconditionError(`resource "${name}" is granted by ${grants} authorization(s); remove those grants first`);
       }
       try {
-        await resources.delete(db, name);
+        await resources.delete(ctx.db, name);
       } catch (e) {
         // A grant added meanwhile: the foreign key refuses (23503).
         if ((e as { code?: string }).code === "23503") throw new FailedPreconditionError(`resource "${name}" was granted meanwhile; remove those grants first`);

@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -24,9 +26,139 @@ export const protobufPackage = "a2a.v1";
 
 export const protobufFileName = "a2a/v1/audit_service.proto";
 
+export enum AuditOrder {
+  /** AUDIT_ORDER_UNSPECIFIED - Newest first. */
+  AUDIT_ORDER_UNSPECIFIED = 0,
+  AUDIT_ORDER_NEWEST_FIRST = 1,
+  AUDIT_ORDER_OLDEST_FIRST = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function auditOrderFromJSON(object: any): AuditOrder {
+  switch (object) {
+    case 0:
+    case "AUDIT_ORDER_UNSPECIFIED":
+      return AuditOrder.AUDIT_ORDER_UNSPECIFIED;
+    case 1:
+    case "AUDIT_ORDER_NEWEST_FIRST":
+      return AuditOrder.AUDIT_ORDER_NEWEST_FIRST;
+    case 2:
+    case "AUDIT_ORDER_OLDEST_FIRST":
+      return AuditOrder.AUDIT_ORDER_OLDEST_FIRST;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return AuditOrder.UNRECOGNIZED;
+  }
+}
+
+export function auditOrderToJSON(object: AuditOrder): string {
+  switch (object) {
+    case AuditOrder.AUDIT_ORDER_UNSPECIFIED:
+      return "AUDIT_ORDER_UNSPECIFIED";
+    case AuditOrder.AUDIT_ORDER_NEWEST_FIRST:
+      return "AUDIT_ORDER_NEWEST_FIRST";
+    case AuditOrder.AUDIT_ORDER_OLDEST_FIRST:
+      return "AUDIT_ORDER_OLDEST_FIRST";
+    case AuditOrder.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum ExportFormat {
+  EXPORT_FORMAT_UNSPECIFIED = 0,
+  /** EXPORT_FORMAT_NDJSON - One JSON object per line, with the AuditEvent field names (snake_case). */
+  EXPORT_FORMAT_NDJSON = 1,
+  /** EXPORT_FORMAT_CSV - RFC 4180, with a header line; text cells starting with = + - @ are prefixed with '. */
+  EXPORT_FORMAT_CSV = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function exportFormatFromJSON(object: any): ExportFormat {
+  switch (object) {
+    case 0:
+    case "EXPORT_FORMAT_UNSPECIFIED":
+      return ExportFormat.EXPORT_FORMAT_UNSPECIFIED;
+    case 1:
+    case "EXPORT_FORMAT_NDJSON":
+      return ExportFormat.EXPORT_FORMAT_NDJSON;
+    case 2:
+    case "EXPORT_FORMAT_CSV":
+      return ExportFormat.EXPORT_FORMAT_CSV;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ExportFormat.UNRECOGNIZED;
+  }
+}
+
+export function exportFormatToJSON(object: ExportFormat): string {
+  switch (object) {
+    case ExportFormat.EXPORT_FORMAT_UNSPECIFIED:
+      return "EXPORT_FORMAT_UNSPECIFIED";
+    case ExportFormat.EXPORT_FORMAT_NDJSON:
+      return "EXPORT_FORMAT_NDJSON";
+    case ExportFormat.EXPORT_FORMAT_CSV:
+      return "EXPORT_FORMAT_CSV";
+    case ExportFormat.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum ChainProblem {
+  CHAIN_PROBLEM_UNSPECIFIED = 0,
+  /** CHAIN_PROBLEM_ALTERED - The record's content no longer matches its hash, or it no longer follows the record before it. */
+  CHAIN_PROBLEM_ALTERED = 1,
+  /** CHAIN_PROBLEM_REMOVED - A record is missing. */
+  CHAIN_PROBLEM_REMOVED = 2,
+  /** CHAIN_PROBLEM_INSERTED - A record that was not written by A2A: a duplicate id, or one beyond the chain's head. */
+  CHAIN_PROBLEM_INSERTED = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function chainProblemFromJSON(object: any): ChainProblem {
+  switch (object) {
+    case 0:
+    case "CHAIN_PROBLEM_UNSPECIFIED":
+      return ChainProblem.CHAIN_PROBLEM_UNSPECIFIED;
+    case 1:
+    case "CHAIN_PROBLEM_ALTERED":
+      return ChainProblem.CHAIN_PROBLEM_ALTERED;
+    case 2:
+    case "CHAIN_PROBLEM_REMOVED":
+      return ChainProblem.CHAIN_PROBLEM_REMOVED;
+    case 3:
+    case "CHAIN_PROBLEM_INSERTED":
+      return ChainProblem.CHAIN_PROBLEM_INSERTED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ChainProblem.UNRECOGNIZED;
+  }
+}
+
+export function chainProblemToJSON(object: ChainProblem): string {
+  switch (object) {
+    case ChainProblem.CHAIN_PROBLEM_UNSPECIFIED:
+      return "CHAIN_PROBLEM_UNSPECIFIED";
+    case ChainProblem.CHAIN_PROBLEM_ALTERED:
+      return "CHAIN_PROBLEM_ALTERED";
+    case ChainProblem.CHAIN_PROBLEM_REMOVED:
+      return "CHAIN_PROBLEM_REMOVED";
+    case ChainProblem.CHAIN_PROBLEM_INSERTED:
+      return "CHAIN_PROBLEM_INSERTED";
+    case ChainProblem.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export interface AuditEvent {
-  /** Increases in commit order. */
+  /** The record's place in the chain: 1, 2, 3… in commit order, over all nodes. */
   id: string;
+  /** When the record was committed (never earlier than the record before it). */
   time:
     | Date
     | undefined;
@@ -53,6 +185,90 @@ export interface AuditEvent {
   referer: string;
   /** What the request named, secrets removed (e.g. the target id of an update). */
   target: string;
+  /**
+   * The request message as a redacted JSON summary: secrets, signatures and `authorization`
+   * metadata never appear; tokens appear as "hmac-sha256:<hex>" (see HashValue).
+   */
+  request: string;
+  /** Hex SHA-256: of the record before it, and of that hash with this record's content. */
+  prevHash: string;
+  hash: string;
+}
+
+/** Which events; every field is optional and they combine with AND. */
+export interface AuditFilter {
+  /** Inclusive lower bound. */
+  startTime:
+    | Date
+    | undefined;
+  /** Exclusive upper bound. */
+  endTime: Date | undefined;
+  clientId: string;
+  applicationId: string;
+  authorizationId: string;
+  /** An address or a CIDR block. */
+  peerIp: string;
+  /** Full method path or its last part, e.g. "IssueToken". */
+  method: string;
+  statusCode?:
+    | number
+    | undefined;
+  /** Only events whose status is not OK. */
+  failuresOnly: boolean;
+  resource: string;
+  /** Events whose request summary contains this text, e.g. a HashValue result. */
+  requestText: string;
+}
+
+export interface TailAuditEventsRequest {
+  filter:
+    | AuditFilter
+    | undefined;
+  /** Resume after this event id (events after it are sent first); empty: only new events. */
+  afterId: string;
+}
+
+export interface TailAuditEventsResponse {
+  event: AuditEvent | undefined;
+}
+
+export interface ExportAuditEventsRequest {
+  filter: AuditFilter | undefined;
+  format: ExportFormat;
+}
+
+export interface ExportAuditEventsResponse {
+  /** The next piece of the file; concatenate them in order. */
+  data: Buffer;
+}
+
+export interface VerifyAuditChainRequest {
+  /** First and last event id to check; empty: from where the kept chain starts, to its head. */
+  fromId: string;
+  toId: string;
+}
+
+export interface VerifyAuditChainResponse {
+  ok: boolean;
+  /** Records checked. */
+  checked: number;
+  /** When not ok: the first bad record's id, what is wrong, in words. */
+  firstBadId: string;
+  problem: ChainProblem;
+  message: string;
+  /** Where the kept chain starts (older records were dropped by retention) and its head. */
+  chainStartId: string;
+  headId: string;
+  headHash: string;
+}
+
+export interface HashValueRequest {
+  value: string;
+}
+
+export interface HashValueResponse {
+  /** "hmac-sha256:<hex>". */
+  hash: string;
 }
 
 export interface ListAuditEventsRequest {
@@ -73,9 +289,13 @@ export interface ListAuditEventsRequest {
     | undefined;
   /** Only events whose status is not OK. */
   failuresOnly: boolean;
-  /** 1 to 1000; 0 means 100. Newest first. */
+  /** 1 to 1000; 0 means 100. */
   pageSize: number;
   pageToken: string;
+  resource: string;
+  /** Events whose request summary contains this text, e.g. a HashValue result. */
+  requestText: string;
+  order: AuditOrder;
 }
 
 export interface ListAuditEventsResponse {
@@ -103,6 +323,9 @@ function createBaseAuditEvent(): AuditEvent {
     userAgent: "",
     referer: "",
     target: "",
+    request: "",
+    prevHash: "",
+    hash: "",
   };
 }
 
@@ -161,6 +384,15 @@ export const AuditEvent: MessageFns<AuditEvent> = {
     }
     if (message.target !== "") {
       writer.uint32(146).string(message.target);
+    }
+    if (message.request !== "") {
+      writer.uint32(154).string(message.request);
+    }
+    if (message.prevHash !== "") {
+      writer.uint32(162).string(message.prevHash);
+    }
+    if (message.hash !== "") {
+      writer.uint32(170).string(message.hash);
     }
     return writer;
   },
@@ -322,6 +554,30 @@ export const AuditEvent: MessageFns<AuditEvent> = {
             message.target = reader.string();
             continue;
           }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.request = reader.string();
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.prevHash = reader.string();
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.hash = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -390,6 +646,13 @@ export const AuditEvent: MessageFns<AuditEvent> = {
         : "",
       referer: isSet(object.referer) ? globalThis.String(object.referer) : "",
       target: isSet(object.target) ? globalThis.String(object.target) : "",
+      request: isSet(object.request) ? globalThis.String(object.request) : "",
+      prevHash: isSet(object.prevHash)
+        ? globalThis.String(object.prevHash)
+        : isSet(object.prev_hash)
+        ? globalThis.String(object.prev_hash)
+        : "",
+      hash: isSet(object.hash) ? globalThis.String(object.hash) : "",
     };
   },
 
@@ -449,6 +712,15 @@ export const AuditEvent: MessageFns<AuditEvent> = {
     if (message.target !== "") {
       obj.target = message.target;
     }
+    if (message.request !== "") {
+      obj.request = message.request;
+    }
+    if (message.prevHash !== "") {
+      obj.prevHash = message.prevHash;
+    }
+    if (message.hash !== "") {
+      obj.hash = message.hash;
+    }
     return obj;
   },
 
@@ -475,6 +747,1024 @@ export const AuditEvent: MessageFns<AuditEvent> = {
     message.userAgent = object.userAgent ?? "";
     message.referer = object.referer ?? "";
     message.target = object.target ?? "";
+    message.request = object.request ?? "";
+    message.prevHash = object.prevHash ?? "";
+    message.hash = object.hash ?? "";
+    return message;
+  },
+};
+
+function createBaseAuditFilter(): AuditFilter {
+  return {
+    startTime: undefined,
+    endTime: undefined,
+    clientId: "",
+    applicationId: "",
+    authorizationId: "",
+    peerIp: "",
+    method: "",
+    statusCode: undefined,
+    failuresOnly: false,
+    resource: "",
+    requestText: "",
+  };
+}
+
+export const AuditFilter: MessageFns<AuditFilter> = {
+  encode(message: AuditFilter, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.startTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.startTime), writer.uint32(10).fork()).join();
+    }
+    if (message.endTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.endTime), writer.uint32(18).fork()).join();
+    }
+    if (message.clientId !== "") {
+      writer.uint32(26).string(message.clientId);
+    }
+    if (message.applicationId !== "") {
+      writer.uint32(34).string(message.applicationId);
+    }
+    if (message.authorizationId !== "") {
+      writer.uint32(42).string(message.authorizationId);
+    }
+    if (message.peerIp !== "") {
+      writer.uint32(50).string(message.peerIp);
+    }
+    if (message.method !== "") {
+      writer.uint32(58).string(message.method);
+    }
+    if (message.statusCode !== undefined) {
+      writer.uint32(64).int32(message.statusCode);
+    }
+    if (message.failuresOnly !== false) {
+      writer.uint32(72).bool(message.failuresOnly);
+    }
+    if (message.resource !== "") {
+      writer.uint32(82).string(message.resource);
+    }
+    if (message.requestText !== "") {
+      writer.uint32(90).string(message.requestText);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuditFilter {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuditFilter();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.startTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.endTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.applicationId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.authorizationId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.peerIp = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.statusCode = reader.int32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.failuresOnly = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.resource = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.requestText = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuditFilter {
+    return {
+      startTime: isSet(object.startTime)
+        ? fromJsonTimestamp(object.startTime)
+        : isSet(object.start_time)
+        ? fromJsonTimestamp(object.start_time)
+        : undefined,
+      endTime: isSet(object.endTime)
+        ? fromJsonTimestamp(object.endTime)
+        : isSet(object.end_time)
+        ? fromJsonTimestamp(object.end_time)
+        : undefined,
+      clientId: isSet(object.clientId)
+        ? globalThis.String(object.clientId)
+        : isSet(object.client_id)
+        ? globalThis.String(object.client_id)
+        : "",
+      applicationId: isSet(object.applicationId)
+        ? globalThis.String(object.applicationId)
+        : isSet(object.application_id)
+        ? globalThis.String(object.application_id)
+        : "",
+      authorizationId: isSet(object.authorizationId)
+        ? globalThis.String(object.authorizationId)
+        : isSet(object.authorization_id)
+        ? globalThis.String(object.authorization_id)
+        : "",
+      peerIp: isSet(object.peerIp)
+        ? globalThis.String(object.peerIp)
+        : isSet(object.peer_ip)
+        ? globalThis.String(object.peer_ip)
+        : "",
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
+      statusCode: isSet(object.statusCode)
+        ? globalThis.Number(object.statusCode)
+        : isSet(object.status_code)
+        ? globalThis.Number(object.status_code)
+        : undefined,
+      failuresOnly: isSet(object.failuresOnly)
+        ? globalThis.Boolean(object.failuresOnly)
+        : isSet(object.failures_only)
+        ? globalThis.Boolean(object.failures_only)
+        : false,
+      resource: isSet(object.resource) ? globalThis.String(object.resource) : "",
+      requestText: isSet(object.requestText)
+        ? globalThis.String(object.requestText)
+        : isSet(object.request_text)
+        ? globalThis.String(object.request_text)
+        : "",
+    };
+  },
+
+  toJSON(message: AuditFilter): unknown {
+    const obj: any = {};
+    if (message.startTime !== undefined) {
+      obj.startTime = message.startTime.toISOString();
+    }
+    if (message.endTime !== undefined) {
+      obj.endTime = message.endTime.toISOString();
+    }
+    if (message.clientId !== "") {
+      obj.clientId = message.clientId;
+    }
+    if (message.applicationId !== "") {
+      obj.applicationId = message.applicationId;
+    }
+    if (message.authorizationId !== "") {
+      obj.authorizationId = message.authorizationId;
+    }
+    if (message.peerIp !== "") {
+      obj.peerIp = message.peerIp;
+    }
+    if (message.method !== "") {
+      obj.method = message.method;
+    }
+    if (message.statusCode !== undefined) {
+      obj.statusCode = Math.round(message.statusCode);
+    }
+    if (message.failuresOnly !== false) {
+      obj.failuresOnly = message.failuresOnly;
+    }
+    if (message.resource !== "") {
+      obj.resource = message.resource;
+    }
+    if (message.requestText !== "") {
+      obj.requestText = message.requestText;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AuditFilter>): AuditFilter {
+    return AuditFilter.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AuditFilter>): AuditFilter {
+    const message = createBaseAuditFilter();
+    message.startTime = object.startTime ?? undefined;
+    message.endTime = object.endTime ?? undefined;
+    message.clientId = object.clientId ?? "";
+    message.applicationId = object.applicationId ?? "";
+    message.authorizationId = object.authorizationId ?? "";
+    message.peerIp = object.peerIp ?? "";
+    message.method = object.method ?? "";
+    message.statusCode = object.statusCode ?? undefined;
+    message.failuresOnly = object.failuresOnly ?? false;
+    message.resource = object.resource ?? "";
+    message.requestText = object.requestText ?? "";
+    return message;
+  },
+};
+
+function createBaseTailAuditEventsRequest(): TailAuditEventsRequest {
+  return { filter: undefined, afterId: "" };
+}
+
+export const TailAuditEventsRequest: MessageFns<TailAuditEventsRequest> = {
+  encode(message: TailAuditEventsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.filter !== undefined) {
+      AuditFilter.encode(message.filter, writer.uint32(10).fork()).join();
+    }
+    if (message.afterId !== "") {
+      writer.uint32(18).string(message.afterId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TailAuditEventsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTailAuditEventsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.filter = AuditFilter.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.afterId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TailAuditEventsRequest {
+    return {
+      filter: isSet(object.filter) ? AuditFilter.fromJSON(object.filter) : undefined,
+      afterId: isSet(object.afterId)
+        ? globalThis.String(object.afterId)
+        : isSet(object.after_id)
+        ? globalThis.String(object.after_id)
+        : "",
+    };
+  },
+
+  toJSON(message: TailAuditEventsRequest): unknown {
+    const obj: any = {};
+    if (message.filter !== undefined) {
+      obj.filter = AuditFilter.toJSON(message.filter);
+    }
+    if (message.afterId !== "") {
+      obj.afterId = message.afterId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TailAuditEventsRequest>): TailAuditEventsRequest {
+    return TailAuditEventsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TailAuditEventsRequest>): TailAuditEventsRequest {
+    const message = createBaseTailAuditEventsRequest();
+    message.filter = (object.filter !== undefined && object.filter !== null)
+      ? AuditFilter.fromPartial(object.filter)
+      : undefined;
+    message.afterId = object.afterId ?? "";
+    return message;
+  },
+};
+
+function createBaseTailAuditEventsResponse(): TailAuditEventsResponse {
+  return { event: undefined };
+}
+
+export const TailAuditEventsResponse: MessageFns<TailAuditEventsResponse> = {
+  encode(message: TailAuditEventsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.event !== undefined) {
+      AuditEvent.encode(message.event, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TailAuditEventsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTailAuditEventsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.event = AuditEvent.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TailAuditEventsResponse {
+    return { event: isSet(object.event) ? AuditEvent.fromJSON(object.event) : undefined };
+  },
+
+  toJSON(message: TailAuditEventsResponse): unknown {
+    const obj: any = {};
+    if (message.event !== undefined) {
+      obj.event = AuditEvent.toJSON(message.event);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TailAuditEventsResponse>): TailAuditEventsResponse {
+    return TailAuditEventsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TailAuditEventsResponse>): TailAuditEventsResponse {
+    const message = createBaseTailAuditEventsResponse();
+    message.event = (object.event !== undefined && object.event !== null)
+      ? AuditEvent.fromPartial(object.event)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseExportAuditEventsRequest(): ExportAuditEventsRequest {
+  return { filter: undefined, format: 0 };
+}
+
+export const ExportAuditEventsRequest: MessageFns<ExportAuditEventsRequest> = {
+  encode(message: ExportAuditEventsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.filter !== undefined) {
+      AuditFilter.encode(message.filter, writer.uint32(10).fork()).join();
+    }
+    if (message.format !== 0) {
+      writer.uint32(16).int32(message.format);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportAuditEventsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportAuditEventsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.filter = AuditFilter.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.format = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportAuditEventsRequest {
+    return {
+      filter: isSet(object.filter) ? AuditFilter.fromJSON(object.filter) : undefined,
+      format: isSet(object.format) ? exportFormatFromJSON(object.format) : 0,
+    };
+  },
+
+  toJSON(message: ExportAuditEventsRequest): unknown {
+    const obj: any = {};
+    if (message.filter !== undefined) {
+      obj.filter = AuditFilter.toJSON(message.filter);
+    }
+    if (message.format !== 0) {
+      obj.format = exportFormatToJSON(message.format);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ExportAuditEventsRequest>): ExportAuditEventsRequest {
+    return ExportAuditEventsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExportAuditEventsRequest>): ExportAuditEventsRequest {
+    const message = createBaseExportAuditEventsRequest();
+    message.filter = (object.filter !== undefined && object.filter !== null)
+      ? AuditFilter.fromPartial(object.filter)
+      : undefined;
+    message.format = object.format ?? 0;
+    return message;
+  },
+};
+
+function createBaseExportAuditEventsResponse(): ExportAuditEventsResponse {
+  return { data: Buffer.alloc(0) };
+}
+
+export const ExportAuditEventsResponse: MessageFns<ExportAuditEventsResponse> = {
+  encode(message: ExportAuditEventsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.data.length !== 0) {
+      writer.uint32(10).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportAuditEventsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportAuditEventsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportAuditEventsResponse {
+    return { data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0) };
+  },
+
+  toJSON(message: ExportAuditEventsResponse): unknown {
+    const obj: any = {};
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ExportAuditEventsResponse>): ExportAuditEventsResponse {
+    return ExportAuditEventsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExportAuditEventsResponse>): ExportAuditEventsResponse {
+    const message = createBaseExportAuditEventsResponse();
+    message.data = object.data ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseVerifyAuditChainRequest(): VerifyAuditChainRequest {
+  return { fromId: "", toId: "" };
+}
+
+export const VerifyAuditChainRequest: MessageFns<VerifyAuditChainRequest> = {
+  encode(message: VerifyAuditChainRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fromId !== "") {
+      writer.uint32(10).string(message.fromId);
+    }
+    if (message.toId !== "") {
+      writer.uint32(18).string(message.toId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyAuditChainRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyAuditChainRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.fromId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.toId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifyAuditChainRequest {
+    return {
+      fromId: isSet(object.fromId)
+        ? globalThis.String(object.fromId)
+        : isSet(object.from_id)
+        ? globalThis.String(object.from_id)
+        : "",
+      toId: isSet(object.toId)
+        ? globalThis.String(object.toId)
+        : isSet(object.to_id)
+        ? globalThis.String(object.to_id)
+        : "",
+    };
+  },
+
+  toJSON(message: VerifyAuditChainRequest): unknown {
+    const obj: any = {};
+    if (message.fromId !== "") {
+      obj.fromId = message.fromId;
+    }
+    if (message.toId !== "") {
+      obj.toId = message.toId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VerifyAuditChainRequest>): VerifyAuditChainRequest {
+    return VerifyAuditChainRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VerifyAuditChainRequest>): VerifyAuditChainRequest {
+    const message = createBaseVerifyAuditChainRequest();
+    message.fromId = object.fromId ?? "";
+    message.toId = object.toId ?? "";
+    return message;
+  },
+};
+
+function createBaseVerifyAuditChainResponse(): VerifyAuditChainResponse {
+  return { ok: false, checked: 0, firstBadId: "", problem: 0, message: "", chainStartId: "", headId: "", headHash: "" };
+}
+
+export const VerifyAuditChainResponse: MessageFns<VerifyAuditChainResponse> = {
+  encode(message: VerifyAuditChainResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ok !== false) {
+      writer.uint32(8).bool(message.ok);
+    }
+    if (message.checked !== 0) {
+      writer.uint32(16).int64(message.checked);
+    }
+    if (message.firstBadId !== "") {
+      writer.uint32(26).string(message.firstBadId);
+    }
+    if (message.problem !== 0) {
+      writer.uint32(32).int32(message.problem);
+    }
+    if (message.message !== "") {
+      writer.uint32(42).string(message.message);
+    }
+    if (message.chainStartId !== "") {
+      writer.uint32(50).string(message.chainStartId);
+    }
+    if (message.headId !== "") {
+      writer.uint32(58).string(message.headId);
+    }
+    if (message.headHash !== "") {
+      writer.uint32(66).string(message.headHash);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyAuditChainResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyAuditChainResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.ok = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.checked = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.firstBadId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.problem = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.chainStartId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.headId = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.headHash = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifyAuditChainResponse {
+    return {
+      ok: isSet(object.ok) ? globalThis.Boolean(object.ok) : false,
+      checked: isSet(object.checked) ? globalThis.Number(object.checked) : 0,
+      firstBadId: isSet(object.firstBadId)
+        ? globalThis.String(object.firstBadId)
+        : isSet(object.first_bad_id)
+        ? globalThis.String(object.first_bad_id)
+        : "",
+      problem: isSet(object.problem) ? chainProblemFromJSON(object.problem) : 0,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      chainStartId: isSet(object.chainStartId)
+        ? globalThis.String(object.chainStartId)
+        : isSet(object.chain_start_id)
+        ? globalThis.String(object.chain_start_id)
+        : "",
+      headId: isSet(object.headId)
+        ? globalThis.String(object.headId)
+        : isSet(object.head_id)
+        ? globalThis.String(object.head_id)
+        : "",
+      headHash: isSet(object.headHash)
+        ? globalThis.String(object.headHash)
+        : isSet(object.head_hash)
+        ? globalThis.String(object.head_hash)
+        : "",
+    };
+  },
+
+  toJSON(message: VerifyAuditChainResponse): unknown {
+    const obj: any = {};
+    if (message.ok !== false) {
+      obj.ok = message.ok;
+    }
+    if (message.checked !== 0) {
+      obj.checked = Math.round(message.checked);
+    }
+    if (message.firstBadId !== "") {
+      obj.firstBadId = message.firstBadId;
+    }
+    if (message.problem !== 0) {
+      obj.problem = chainProblemToJSON(message.problem);
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.chainStartId !== "") {
+      obj.chainStartId = message.chainStartId;
+    }
+    if (message.headId !== "") {
+      obj.headId = message.headId;
+    }
+    if (message.headHash !== "") {
+      obj.headHash = message.headHash;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VerifyAuditChainResponse>): VerifyAuditChainResponse {
+    return VerifyAuditChainResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VerifyAuditChainResponse>): VerifyAuditChainResponse {
+    const message = createBaseVerifyAuditChainResponse();
+    message.ok = object.ok ?? false;
+    message.checked = object.checked ?? 0;
+    message.firstBadId = object.firstBadId ?? "";
+    message.problem = object.problem ?? 0;
+    message.message = object.message ?? "";
+    message.chainStartId = object.chainStartId ?? "";
+    message.headId = object.headId ?? "";
+    message.headHash = object.headHash ?? "";
+    return message;
+  },
+};
+
+function createBaseHashValueRequest(): HashValueRequest {
+  return { value: "" };
+}
+
+export const HashValueRequest: MessageFns<HashValueRequest> = {
+  encode(message: HashValueRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.value !== "") {
+      writer.uint32(10).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HashValueRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHashValueRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HashValueRequest {
+    return { value: isSet(object.value) ? globalThis.String(object.value) : "" };
+  },
+
+  toJSON(message: HashValueRequest): unknown {
+    const obj: any = {};
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HashValueRequest>): HashValueRequest {
+    return HashValueRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HashValueRequest>): HashValueRequest {
+    const message = createBaseHashValueRequest();
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseHashValueResponse(): HashValueResponse {
+  return { hash: "" };
+}
+
+export const HashValueResponse: MessageFns<HashValueResponse> = {
+  encode(message: HashValueResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hash !== "") {
+      writer.uint32(10).string(message.hash);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HashValueResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHashValueResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.hash = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HashValueResponse {
+    return { hash: isSet(object.hash) ? globalThis.String(object.hash) : "" };
+  },
+
+  toJSON(message: HashValueResponse): unknown {
+    const obj: any = {};
+    if (message.hash !== "") {
+      obj.hash = message.hash;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HashValueResponse>): HashValueResponse {
+    return HashValueResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HashValueResponse>): HashValueResponse {
+    const message = createBaseHashValueResponse();
+    message.hash = object.hash ?? "";
     return message;
   },
 };
@@ -492,6 +1782,9 @@ function createBaseListAuditEventsRequest(): ListAuditEventsRequest {
     failuresOnly: false,
     pageSize: 0,
     pageToken: "",
+    resource: "",
+    requestText: "",
+    order: 0,
   };
 }
 
@@ -529,6 +1822,15 @@ export const ListAuditEventsRequest: MessageFns<ListAuditEventsRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(90).string(message.pageToken);
+    }
+    if (message.resource !== "") {
+      writer.uint32(98).string(message.resource);
+    }
+    if (message.requestText !== "") {
+      writer.uint32(106).string(message.requestText);
+    }
+    if (message.order !== 0) {
+      writer.uint32(112).int32(message.order);
     }
     return writer;
   },
@@ -634,6 +1936,30 @@ export const ListAuditEventsRequest: MessageFns<ListAuditEventsRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.resource = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.requestText = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.order = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -699,6 +2025,13 @@ export const ListAuditEventsRequest: MessageFns<ListAuditEventsRequest> = {
         : isSet(object.page_token)
         ? globalThis.String(object.page_token)
         : "",
+      resource: isSet(object.resource) ? globalThis.String(object.resource) : "",
+      requestText: isSet(object.requestText)
+        ? globalThis.String(object.requestText)
+        : isSet(object.request_text)
+        ? globalThis.String(object.request_text)
+        : "",
+      order: isSet(object.order) ? auditOrderFromJSON(object.order) : 0,
     };
   },
 
@@ -737,6 +2070,15 @@ export const ListAuditEventsRequest: MessageFns<ListAuditEventsRequest> = {
     if (message.pageToken !== "") {
       obj.pageToken = message.pageToken;
     }
+    if (message.resource !== "") {
+      obj.resource = message.resource;
+    }
+    if (message.requestText !== "") {
+      obj.requestText = message.requestText;
+    }
+    if (message.order !== 0) {
+      obj.order = auditOrderToJSON(message.order);
+    }
     return obj;
   },
 
@@ -756,6 +2098,9 @@ export const ListAuditEventsRequest: MessageFns<ListAuditEventsRequest> = {
     message.failuresOnly = object.failuresOnly ?? false;
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
+    message.resource = object.resource ?? "";
+    message.requestText = object.requestText ?? "";
+    message.order = object.order ?? 0;
     return message;
   },
 };
@@ -850,14 +2195,16 @@ export const ListAuditEventsResponse: MessageFns<ListAuditEventsResponse> = {
 };
 
 /**
- * The audit trail: one event per RPC to A2A's own services, whatever its outcome.
- * Requires PERMISSION_READ on resource "a2a".
+ * The audit trail: one event per RPC to A2A's own services, whatever its outcome, committed
+ * before the caller gets its answer, and chained by SHA-256 hashes so that an altered, removed
+ * or inserted record is detected. Requires PERMISSION_READ on resource "a2a".
  */
 export type AuditServiceDefinition = typeof AuditServiceDefinition;
 export const AuditServiceDefinition = {
   name: "AuditService",
   fullName: "a2a.v1.AuditService",
   methods: {
+    /** Events matching a filter, newest first (or oldest first), with stable paging. */
     listAuditEvents: {
       name: "ListAuditEvents",
       requestType: ListAuditEventsRequest as typeof ListAuditEventsRequest,
@@ -866,15 +2213,62 @@ export const AuditServiceDefinition = {
       responseStream: false,
       options: { idempotencyLevel: "NO_SIDE_EFFECTS" },
     },
+    /**
+     * Live: events matching the filter as they are committed, by any A2A node on the store.
+     * Runs until the caller cancels it (or the server shuts down).
+     */
+    tailAuditEvents: {
+      name: "TailAuditEvents",
+      requestType: TailAuditEventsRequest as typeof TailAuditEventsRequest,
+      requestStream: false,
+      responseType: TailAuditEventsResponse as typeof TailAuditEventsResponse,
+      responseStream: true,
+      options: {},
+    },
+    /** The events matching the filter, oldest first, as CSV or NDJSON in chunks (for a SIEM). */
+    exportAuditEvents: {
+      name: "ExportAuditEvents",
+      requestType: ExportAuditEventsRequest as typeof ExportAuditEventsRequest,
+      requestStream: false,
+      responseType: ExportAuditEventsResponse as typeof ExportAuditEventsResponse,
+      responseStream: true,
+      options: {},
+    },
+    /**
+     * Checks the hash chain over a range of records (default: all that are kept) and reports
+     * the first record that was altered, removed or inserted.
+     */
+    verifyAuditChain: {
+      name: "VerifyAuditChain",
+      requestType: VerifyAuditChainRequest as typeof VerifyAuditChainRequest,
+      requestStream: false,
+      responseType: VerifyAuditChainResponse as typeof VerifyAuditChainResponse,
+      responseStream: false,
+      options: { idempotencyLevel: "NO_SIDE_EFFECTS" },
+    },
+    /**
+     * The HMAC-SHA256 under the audit key of a value (e.g. an access token), as the trail
+     * records sensitive identifiers, so that an auditor can search for it (request_text).
+     */
+    hashValue: {
+      name: "HashValue",
+      requestType: HashValueRequest as typeof HashValueRequest,
+      requestStream: false,
+      responseType: HashValueResponse as typeof HashValueResponse,
+      responseStream: false,
+      options: { idempotencyLevel: "NO_SIDE_EFFECTS" },
+    },
   },
 } as const;
 
 /**
- * The audit trail: one event per RPC to A2A's own services, whatever its outcome.
- * Requires PERMISSION_READ on resource "a2a".
+ * The audit trail: one event per RPC to A2A's own services, whatever its outcome, committed
+ * before the caller gets its answer, and chained by SHA-256 hashes so that an altered, removed
+ * or inserted record is detected. Requires PERMISSION_READ on resource "a2a".
  */
 export type AuditServiceService = typeof AuditServiceService;
 export const AuditServiceService = {
+  /** Events matching a filter, newest first (or oldest first), with stable paging. */
   listAuditEvents: {
     path: "/a2a.v1.AuditService/ListAuditEvents" as const,
     requestStream: false as const,
@@ -886,13 +2280,87 @@ export const AuditServiceService = {
       Buffer.from(ListAuditEventsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListAuditEventsResponse => ListAuditEventsResponse.decode(value),
   },
+  /**
+   * Live: events matching the filter as they are committed, by any A2A node on the store.
+   * Runs until the caller cancels it (or the server shuts down).
+   */
+  tailAuditEvents: {
+    path: "/a2a.v1.AuditService/TailAuditEvents" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: TailAuditEventsRequest): Buffer =>
+      Buffer.from(TailAuditEventsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): TailAuditEventsRequest => TailAuditEventsRequest.decode(value),
+    responseSerialize: (value: TailAuditEventsResponse): Buffer =>
+      Buffer.from(TailAuditEventsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TailAuditEventsResponse => TailAuditEventsResponse.decode(value),
+  },
+  /** The events matching the filter, oldest first, as CSV or NDJSON in chunks (for a SIEM). */
+  exportAuditEvents: {
+    path: "/a2a.v1.AuditService/ExportAuditEvents" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: ExportAuditEventsRequest): Buffer =>
+      Buffer.from(ExportAuditEventsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExportAuditEventsRequest => ExportAuditEventsRequest.decode(value),
+    responseSerialize: (value: ExportAuditEventsResponse): Buffer =>
+      Buffer.from(ExportAuditEventsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExportAuditEventsResponse => ExportAuditEventsResponse.decode(value),
+  },
+  /**
+   * Checks the hash chain over a range of records (default: all that are kept) and reports
+   * the first record that was altered, removed or inserted.
+   */
+  verifyAuditChain: {
+    path: "/a2a.v1.AuditService/VerifyAuditChain" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: VerifyAuditChainRequest): Buffer =>
+      Buffer.from(VerifyAuditChainRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): VerifyAuditChainRequest => VerifyAuditChainRequest.decode(value),
+    responseSerialize: (value: VerifyAuditChainResponse): Buffer =>
+      Buffer.from(VerifyAuditChainResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): VerifyAuditChainResponse => VerifyAuditChainResponse.decode(value),
+  },
+  /**
+   * The HMAC-SHA256 under the audit key of a value (e.g. an access token), as the trail
+   * records sensitive identifiers, so that an auditor can search for it (request_text).
+   */
+  hashValue: {
+    path: "/a2a.v1.AuditService/HashValue" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: HashValueRequest): Buffer => Buffer.from(HashValueRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): HashValueRequest => HashValueRequest.decode(value),
+    responseSerialize: (value: HashValueResponse): Buffer => Buffer.from(HashValueResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): HashValueResponse => HashValueResponse.decode(value),
+  },
 } as const;
 
 export interface AuditServiceServer extends UntypedServiceImplementation {
+  /** Events matching a filter, newest first (or oldest first), with stable paging. */
   listAuditEvents: handleUnaryCall<ListAuditEventsRequest, ListAuditEventsResponse>;
+  /**
+   * Live: events matching the filter as they are committed, by any A2A node on the store.
+   * Runs until the caller cancels it (or the server shuts down).
+   */
+  tailAuditEvents: handleServerStreamingCall<TailAuditEventsRequest, TailAuditEventsResponse>;
+  /** The events matching the filter, oldest first, as CSV or NDJSON in chunks (for a SIEM). */
+  exportAuditEvents: handleServerStreamingCall<ExportAuditEventsRequest, ExportAuditEventsResponse>;
+  /**
+   * Checks the hash chain over a range of records (default: all that are kept) and reports
+   * the first record that was altered, removed or inserted.
+   */
+  verifyAuditChain: handleUnaryCall<VerifyAuditChainRequest, VerifyAuditChainResponse>;
+  /**
+   * The HMAC-SHA256 under the audit key of a value (e.g. an access token), as the trail
+   * records sensitive identifiers, so that an auditor can search for it (request_text).
+   */
+  hashValue: handleUnaryCall<HashValueRequest, HashValueResponse>;
 }
 
 export interface AuditServiceClient extends Client {
+  /** Events matching a filter, newest first (or oldest first), with stable paging. */
   listAuditEvents(
     request: ListAuditEventsRequest,
     callback: (error: ServiceError | null, response: ListAuditEventsResponse) => void,
@@ -908,6 +2376,67 @@ export interface AuditServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListAuditEventsResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Live: events matching the filter as they are committed, by any A2A node on the store.
+   * Runs until the caller cancels it (or the server shuts down).
+   */
+  tailAuditEvents(
+    request: TailAuditEventsRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<TailAuditEventsResponse>;
+  tailAuditEvents(
+    request: TailAuditEventsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<TailAuditEventsResponse>;
+  /** The events matching the filter, oldest first, as CSV or NDJSON in chunks (for a SIEM). */
+  exportAuditEvents(
+    request: ExportAuditEventsRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<ExportAuditEventsResponse>;
+  exportAuditEvents(
+    request: ExportAuditEventsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<ExportAuditEventsResponse>;
+  /**
+   * Checks the hash chain over a range of records (default: all that are kept) and reports
+   * the first record that was altered, removed or inserted.
+   */
+  verifyAuditChain(
+    request: VerifyAuditChainRequest,
+    callback: (error: ServiceError | null, response: VerifyAuditChainResponse) => void,
+  ): ClientUnaryCall;
+  verifyAuditChain(
+    request: VerifyAuditChainRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: VerifyAuditChainResponse) => void,
+  ): ClientUnaryCall;
+  verifyAuditChain(
+    request: VerifyAuditChainRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: VerifyAuditChainResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The HMAC-SHA256 under the audit key of a value (e.g. an access token), as the trail
+   * records sensitive identifiers, so that an auditor can search for it (request_text).
+   */
+  hashValue(
+    request: HashValueRequest,
+    callback: (error: ServiceError | null, response: HashValueResponse) => void,
+  ): ClientUnaryCall;
+  hashValue(
+    request: HashValueRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: HashValueResponse) => void,
+  ): ClientUnaryCall;
+  hashValue(
+    request: HashValueRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: HashValueResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const AuditServiceClient = makeGenericClientConstructor(
@@ -918,6 +2447,14 @@ export const AuditServiceClient = makeGenericClientConstructor(
   service: typeof AuditServiceService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
@@ -951,6 +2488,17 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
+}
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
 }
 
 function isSet(value: any): boolean {
