@@ -86,6 +86,12 @@ export async function startA2A(overrides: Partial<Config> = {}): Promise<TestA2A
   };
 }
 
+/** The PostgreSQL URL a test server runs on (to start a second node on the same database). */
+export function databaseUrlOf(a2a: TestA2A): string {
+  if (!a2a.server.database.url) throw new Error("this server does not run on PostgreSQL");
+  return a2a.server.database.url;
+}
+
 /** A name no other test (or earlier run on a shared database) uses. */
 export function unique(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString("hex")}`;

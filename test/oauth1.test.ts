@@ -7,7 +7,7 @@ import { ListResourcesRequest } from "../sdk/src/gen/a2a/v1/admin_service";
 import { connectPam } from "../examples/erp/client";
 import { CredentialServiceDefinition, ListCredentialsRequest, UpdateCredentialRequest } from "../examples/gen/pam/v1/credential_service";
 import { startPamServer, type PamServer } from "../examples/pam/server";
-import { rejects, startA2A, unique, type TestA2A } from "./helpers";
+import { databaseUrlOf, rejects, startA2A, unique, type TestA2A } from "./helpers";
 
 const LIST_RESOURCES = "/a2a.v1.AdminService/ListResources";
 const LIST_APPLICATIONS = "/a2a.v1.AdminService/ListApplications";
@@ -258,7 +258,7 @@ describe("OAuth 1.0: signed calls to A2A and, through the guard, to PAM Core", f
       console.log("      SKIPPED: needs DATABASE_URL (the embedded store is one process)");
       return this.skip();
     }
-    const second = await startA2A({ databaseUrl: a2aDatabaseUrl(a2a) });
+    const second = await startA2A({ databaseUrl: databaseUrlOf(a2a) });
     const other = createClient(AdminServiceDefinition, second.address);
     try {
       const body = bytes({});
@@ -266,6 +266,8 @@ describe("OAuth 1.0: signed calls to A2A and, through the guard, to PAM Core", f
       const nonce = `shared-${Date.now()}`;
       await raw.listResources({}, { metadata: md(oauth1.signCall(keys, { authority: a2a.address, path: LIST_RESOURCES, body }, { nonce })) });
       await rejects(other.listResources({}, { metadata: md(oauth1.signCall(keys, { authority: second.address, path: LIST_RESOURCES, body }, { nonce })) }), status.UNAUTHENTICATED, INVALID);
+      // The same keys with a fresh nonce work on the second node: it was the nonce.
+      await other.listResources({}, { metadata: md(oauth1.signCall(keys, { authority: second.address, path: LIST_RESOURCES, body })) });
     } finally {
       other.close();
       await second.close();
@@ -274,8 +276,4 @@ describe("OAuth 1.0: signed calls to A2A and, through the guard, to PAM Core", f
   });
 });
 
-function a2aDatabaseUrl(a2a: TestA2A): string {
-  const c = a2a.server.database.knex.client.config.connection as { connectionString?: string } | string;
-  return typeof c === "string" ? c : c.connectionString!;
-}
 

@@ -19,7 +19,7 @@ export type Hasher = (value: string) => string;
 
 function summarize(value: unknown, key: string, hash: Hasher, depth: number): unknown {
   if (value === undefined || value === null) return undefined;
-  if (SECRET.has(key)) return value === "" ? "" : "[redacted]";
+  if (SECRET.has(key) && typeof value === "string") return value === "" ? "" : "[redacted]";
   if (HASHED.has(key) && typeof value === "string") return value === "" ? "" : hash(value);
   // A client id is recorded only in its format: a secret pasted into the wrong field is not.
   if (key === "clientId" && typeof value === "string") return value === "" || CLIENT_ID.test(value) ? value : "(invalid client_id)";

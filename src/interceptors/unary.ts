@@ -109,12 +109,13 @@ async function runAudited<Req>(
   try {
     await authenticate(deps, ctx, spec.rule);
     if (spec.mutates) {
-      // The partition must exist before the transaction: on PGlite nothing else may use the pool inside it.
-      await deps.audit.ready();
-      await deps.db.transaction(async (trx) => {
-        await work({ ...ctx, db: trx });
-        await deps.audit.appendWithin(trx, auditRecord(ctx, deps, Code.OK, undefined, requestSummary));
-      });
+      // The partition is made sure of outside the transaction: on PGlite nothing else may use the pool inside it.
+      await deps.audit.withPartition(() =>
+        deps.db.transaction(async (trx) => {
+          await work({ ...ctx, db: trx });
+          await deps.audit.appendWithin(trx, auditRecord(ctx, deps, Code.OK, undefined, requestSummary));
+        }),
+      );
       recorded = true;
       deps.audit.notifyCommitted();
     } else {

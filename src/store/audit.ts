@@ -208,6 +208,23 @@ export class AuditWriter extends EventEmitter {
     this.partitions.clear();
   }
 
+  /**
+   * Runs an append (its own transaction) once the month's partition exists; if the partition
+   * went away meanwhile (retention on another node, PostgreSQL 23514 "no partition for row"),
+   * creates it and runs the append again.
+   */
+  async withPartition<T>(append: () => Promise<T>): Promise<T> {
+    await this.ready();
+    try {
+      return await append();
+    } catch (e) {
+      if ((e as { code?: string }).code !== "23514") throw e;
+      this.forgetPartitions();
+      await this.ready();
+      return append();
+    }
+  }
+
   write(record: AuditRecord): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ record, resolve, reject });
@@ -229,8 +246,7 @@ export class AuditWriter extends EventEmitter {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
       try {
-        await this.ready();
-        await this.db.transaction((trx) => appendToChain(trx, batch.map((b) => b.record)));
+        await this.withPartition(() => this.db.transaction((trx) => appendToChain(trx, batch.map((b) => b.record))));
         for (const b of batch) b.resolve();
         this.emit("committed");
       } catch (error) {

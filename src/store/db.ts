@@ -30,6 +30,8 @@ export interface Database {
   readonly knex: Knex;
   /** "postgres" or "pglite" (one connection: never use the pool inside a transaction). */
   readonly kind: "postgres" | "pglite";
+  /** The PostgreSQL URL, when kind is "postgres". */
+  readonly url?: string;
   close(): Promise<void>;
 }
 
@@ -50,7 +52,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     db = knex({ client: ClientPgLite, dialect: "postgres", connection } as Knex.Config);
   }
   await migrateLatest(db);
-  return { knex: db, kind, close: () => db.destroy() };
+  return { knex: db, kind, url: options.databaseUrl, close: () => db.destroy() };
 }
 
 /** Applies the migrations not yet applied (knex's lock table serialises nodes starting together). */
