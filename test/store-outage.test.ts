@@ -1,35 +1,7 @@
 import assert from "node:assert/strict";
-import net from "node:net";
 import { status } from "@grpc/grpc-js";
 import { freshDatabase, rejects, sleep, startA2A } from "./helpers";
-
-/** A TCP proxy to PostgreSQL on loopback that a test can cut and restore. */
-class CuttableProxy {
-  private server?: net.Server;
-  private readonly sockets = new Set<net.Socket>();
-  port = 0;
-
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  async open(): Promise<void> {
-    this.server = net.createServer((client) => {
-      const upstream = net.connect(this.target.port, this.target.host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on("close", () => this.sockets.delete(s));
-        s.on("error", () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, "127.0.0.1", resolve));
-    this.port = (this.server!.address() as net.AddressInfo).port;
-  }
-
-  async cut(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
-  }
-}
+import { CuttableProxy } from "./support/proxy";
 
 describe("store outage", function () {
   it("answers UNAVAILABLE while PostgreSQL is unreachable, stays up, and recovers by itself", async function () {
