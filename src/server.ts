@@ -71,7 +71,9 @@ function credentials(env: NodeJS.ProcessEnv): ServerCredentials {
 export async function startServer(config: Config, options: { logger?: Logger; env?: NodeJS.ProcessEnv } = {}): Promise<A2AServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const serverCredentials = credentials(options.env ?? process.env);
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl, dataDir: config.dataDir, log: (level, message) => logger.log(level, "store driver", { message }),
+  });
   const db = database.knex;
   try {
     const ring = new KeyRing(loadMasterKey(config.masterKey, config.dataDir, logger));

@@ -20,6 +20,8 @@ export interface DatabaseOptions {
   readonly databaseUrl?: string;
   /** Otherwise the embedded PGlite store under this folder; ":memory:" keeps it in memory. */
   readonly dataDir: string;
+  /** Where the driver's warnings go (default: nowhere). */
+  readonly log?: (level: "warn" | "error", message: string) => void;
 }
 
 export interface Database {
@@ -35,12 +37,18 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** Knex's own warnings (a connection lost, a pool error) go to our logger, not the console. */
+function knexLog(log: DatabaseOptions["log"]): Knex.Config["log"] {
+  const warn = (message: unknown) => log?.("warn", String(message));
+  return { warn, error: (message: unknown) => log?.("error", String(message)), deprecate: warn, debug: () => undefined };
+}
+
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   let db: Knex;
   let kind: Database["kind"];
   if (options.databaseUrl) {
     kind = "postgres";
-    db = knex({ client: "pg", connection: options.databaseUrl, pool: { min: 0, max: 10 } });
+    db = knex({ client: "pg", connection: options.databaseUrl, pool: { min: 0, max: 10 }, log: knexLog(options.log) });
   } else {
     kind = "pglite";
     let connection: { filename?: string } = {};
