@@ -154,26 +154,75 @@ export async function createPartition(db: Knex, time: Date): Promise<void> {
   }
 }
 
-/**
- * Appends records to the chain inside `trx`: locks the head, numbers and hashes the records,
- * inserts them in one statement, moves the head. Their month's partition must exist.
- */
-export async function appendToChain(trx: Knex, records: readonly AuditRecord[]): Promise<StoredAuditRecord[]> {
-  const head = await trx("audit_chain").where({ id: 1 }).forUpdate().first("head_id", "head_hash", "head_time");
-  let id = Number(head.head_id);
-  let prev: string = head.head_hash;
-  const time = new Date(Math.max(Date.now(), new Date(head.head_time).getTime()));
+interface Head {
+  readonly id: number;
+  readonly hash: string;
+  readonly time: number;
+}
+
+async function readHead(db: Knex, forUpdate = false): Promise<Head> {
+  const q = db("audit_chain").where({ id: 1 }).first("head_id", "head_hash", "head_time");
+  if (forUpdate) q.forUpdate();
+  const h = await q;
+  return { id: Number(h.head_id), hash: h.head_hash, time: new Date(h.head_time).getTime() };
+}
+
+/** Numbers and hashes records to follow `head`; their time is now, never before the head's. */
+function chainRecords(head: Head, records: readonly AuditRecord[]): { rows: Row[]; next: Head } {
+  let id = head.id;
+  let prev = head.hash;
+  const time = new Date(Math.max(Date.now(), head.time));
   const rows: Row[] = records.map((r) => {
     id++;
     const content = { id, time, ...contentOf(r) };
-    const hash = chainHash(prev, content);
-    const row = { ...content, prev_hash: prev, hash };
-    prev = hash;
+    const row = { ...content, prev_hash: prev, hash: chainHash(prev, content) };
+    prev = row.hash;
     return row;
   });
-  await trx("audit_events").insert(rows.map((r) => ({ ...r, request: r.request === null ? null : JSON.stringify(r.request) })));
-  await trx("audit_chain").where({ id: 1 }).update({ head_id: id, head_hash: prev, head_time: time });
-  return rows.map(fromRow);
+  return { rows, next: { id, hash: prev, time: time.getTime() } };
+}
+
+const COLUMNS: ReadonlyArray<readonly [keyof Row, string]> = [
+  ["id", "bigint"], ["time", "timestamptz"], ["request_id", "uuid"], ["node", "text"], ["peer_ip", "inet"], ["client_id", "text"],
+  ["application_id", "uuid"], ["application_name", "text"], ["authorization_id", "uuid"], ["method", "text"], ["resource", "text"],
+  ["status_code", "integer"], ["error", "text"], ["duration_ms", "double precision"], ["user_agent", "text"], ["referer", "text"],
+  ["target", "text"], ["request", "jsonb"], ["prev_hash", "text"], ["hash", "text"],
+];
+const COLUMN_LIST = COLUMNS.map(([c]) => c).join(", ");
+const ROW_PLACEHOLDERS = `(${COLUMNS.map(([, t]) => `?::${t}`).join(", ")})`;
+const bind = (r: Row) => COLUMNS.map(([c]) => (c === "request" ? (r.request === null ? null : JSON.stringify(r.request)) : r[c]));
+
+/**
+ * Appends in one statement, if the chain's head is still `head`: the UPDATE of the head row
+ * (which waits for any other writer's lock, then re-checks) and the INSERT of the records
+ * commit together or not at all. Returns the new head, or undefined when another writer moved
+ * the head first (read it again and retry).
+ */
+async function appendIfHead(db: Knex, head: Head, records: readonly AuditRecord[]): Promise<{ next: Head; rows: Row[] } | undefined> {
+  const { rows, next } = chainRecords(head, records);
+  const result = await db.raw(
+    `WITH head AS (
+       UPDATE audit_chain SET head_id = ?, head_hash = ?, head_time = ?
+       WHERE id = 1 AND head_id = ? AND head_hash = ? RETURNING 1),
+     ins AS (
+       INSERT INTO audit_events (${COLUMN_LIST})
+       SELECT * FROM (VALUES ${rows.map(() => ROW_PLACEHOLDERS).join(", ")}) AS v (${COLUMN_LIST})
+       WHERE EXISTS (SELECT 1 FROM head) RETURNING 1)
+     SELECT (SELECT count(*) FROM head) AS moved`,
+    [next.id, next.hash, new Date(next.time), head.id, head.hash, ...rows.flatMap(bind)],
+  );
+  return Number(result.rows[0].moved) === 1 ? { next, rows } : undefined;
+}
+
+/**
+ * Appends records to the chain inside `trx`, holding the head row's lock until `trx` ends:
+ * for a change that must commit together with its record. Their month's partition must exist.
+ */
+export async function appendToChain(trx: Knex, records: readonly AuditRecord[]): Promise<StoredAuditRecord[]> {
+  const head = await readHead(trx, true);
+  const appended = await appendIfHead(trx, head, records);
+  if (!appended) throw new Error("the audit chain's head moved while locked");
+  return appended.rows.map(fromRow);
 }
 
 /**
@@ -186,6 +235,8 @@ export class AuditWriter extends EventEmitter {
   private queue: { record: AuditRecord; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private draining: Promise<void> | undefined;
   private readonly partitions = new Set<string>();
+  /** The head as this node last wrote it; another node's (or a change's) append makes it stale. */
+  private head?: Head;
 
   constructor(private readonly db: Knex, private readonly maxBatch = 500) {
     super();
@@ -234,7 +285,26 @@ export class AuditWriter extends EventEmitter {
 
   /** Appends within the caller's transaction (a change and its record commit together). */
   async appendWithin(trx: Knex, record: AuditRecord): Promise<void> {
+    this.head = undefined;
     await appendToChain(trx, [record]);
+  }
+
+  /**
+   * One batch: a single statement when this node's view of the head is current (the common
+   * case), read again and retried when another writer moved it; after a few lost races, the
+   * batch waits for the head row's lock instead.
+   */
+  private async appendBatch(records: readonly AuditRecord[]): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const head = this.head ?? (await readHead(this.db));
+      const appended = await appendIfHead(this.db, head, records);
+      if (appended) {
+        this.head = appended.next;
+        return;
+      }
+      this.head = undefined;
+    }
+    await this.db.transaction((trx) => appendToChain(trx, records));
   }
 
   /** Call after a transaction that used appendWithin committed. */
@@ -246,10 +316,11 @@ export class AuditWriter extends EventEmitter {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
       try {
-        await this.withPartition(() => this.db.transaction((trx) => appendToChain(trx, batch.map((b) => b.record))));
+        await this.withPartition(() => this.appendBatch(batch.map((b) => b.record)));
         for (const b of batch) b.resolve();
         this.emit("committed");
       } catch (error) {
+        this.head = undefined;
         for (const b of batch) b.reject(error);
       }
     }
