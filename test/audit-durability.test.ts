@@ -8,7 +8,7 @@ import { AdminServiceDefinition } from "@a2a/sdk";
 import { openDatabase } from "../src/store/db";
 import { verifyChain } from "../src/store/audit";
 import { freshDatabase, sleep, startA2A } from "./helpers";
-import { CuttableProxy } from "./support/proxy";
+import { databaseBehindProxy } from "./support/proxy";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -134,13 +134,9 @@ describe("audit durability (PostgreSQL)", function () {
   });
 
   it("the database unreachable mid-load and back: UNAVAILABLE meanwhile, nothing acknowledged is lost, it recovers alone", async () => {
-    const db = await freshDatabase();
-    const target = new URL(db.url);
-    const proxy = new CuttableProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    await proxy.open();
-    const viaProxy = new URL(db.url);
-    viaProxy.port = String(proxy.port);
-    const a2a = await startA2A({ databaseUrl: viaProxy.toString() });
+    const db = await databaseBehindProxy();
+    const { proxy } = db;
+    const a2a = await startA2A({ databaseUrl: db.viaProxy });
     try {
       const basic = `Basic ${Buffer.from(`${a2a.admin.client_id}:${a2a.admin.client_secret}`).toString("base64")}`;
       const stop = { done: false };
@@ -163,7 +159,6 @@ describe("audit durability (PostgreSQL)", function () {
       console.log(`      (${acknowledged} requests acknowledged, ${unavailable} answered UNAVAILABLE during the cut; all acknowledged ones are in the trail)`);
     } finally {
       await a2a.close().catch(() => undefined);
-      await proxy.cut().catch(() => undefined);
       await db.drop();
     }
   });

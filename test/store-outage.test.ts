@@ -1,18 +1,14 @@
 import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
-import { freshDatabase, rejects, sleep, startA2A } from "./helpers";
-import { CuttableProxy } from "./support/proxy";
+import { rejects, sleep, startA2A } from "./helpers";
+import { databaseBehindProxy } from "./support/proxy";
 
 describe("store outage", function () {
   it("answers UNAVAILABLE while PostgreSQL is unreachable, stays up, and recovers by itself", async function () {
     if (!process.env.DATABASE_URL) return this.skip(); // PGlite runs in-process: it cannot become unreachable
-    const db = await freshDatabase();
-    const target = new URL(db.url);
-    const proxy = new CuttableProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    await proxy.open();
-    const viaProxy = new URL(db.url);
-    viaProxy.port = String(proxy.port);
-    const a2a = await startA2A({ databaseUrl: viaProxy.toString() });
+    const db = await databaseBehindProxy();
+    const { proxy } = db;
+    const a2a = await startA2A({ databaseUrl: db.viaProxy });
     try {
       const { admin } = a2a.client;
       await admin.listResources({});
@@ -31,7 +27,6 @@ describe("store outage", function () {
       assert.ok(!names.includes("during-outage"), "nothing was half-written during the outage");
     } finally {
       await a2a.close();
-      await proxy.cut().catch(() => undefined);
       await db.drop();
     }
   });

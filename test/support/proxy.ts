@@ -1,4 +1,5 @@
 import net from "node:net";
+import { freshDatabase } from "../helpers";
 
 /** A TCP proxy to PostgreSQL on loopback that a test can cut and restore. */
 export class CuttableProxy {
@@ -26,4 +27,21 @@ export class CuttableProxy {
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
   }
+}
+
+/** A fresh PostgreSQL database reached through a cuttable proxy: give A2A `viaProxy`. */
+export async function databaseBehindProxy(): Promise<{ url: string; viaProxy: string; proxy: CuttableProxy; drop(): Promise<void> }> {
+  const db = await freshDatabase();
+  const target = new URL(db.url);
+  const proxy = new CuttableProxy({ host: target.hostname, port: Number(target.port || 5432) });
+  await proxy.open();
+  const viaProxy = new URL(db.url);
+  viaProxy.port = String(proxy.port);
+  return {
+    url: db.url, viaProxy: viaProxy.toString(), proxy,
+    async drop() {
+      await proxy.cut().catch(() => undefined);
+      await db.drop();
+    },
+  };
 }

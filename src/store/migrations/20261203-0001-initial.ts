@@ -1,5 +1,30 @@
 import type { Knex } from "knex";
 
+/** The first audit table (migration 0003 turns it into the chained, partitioned one, and back). */
+export function auditEventsV1(t: Knex.CreateTableBuilder): void {
+  t.bigIncrements("id").primary();
+  t.timestamp("time", { useTz: true }).notNullable();
+  t.uuid("request_id").notNullable();
+  t.text("node").notNullable();
+  t.specificType("peer_ip", "inet").nullable();
+  t.text("client_id").nullable();
+  t.uuid("application_id").nullable();
+  t.text("application_name").nullable();
+  t.uuid("authorization_id").nullable();
+  t.text("method").notNullable();
+  t.text("resource").nullable();
+  t.integer("status_code").notNullable();
+  t.text("error").nullable();
+  t.double("duration_ms").notNullable();
+  t.text("user_agent").nullable();
+  t.text("referer").nullable();
+  t.text("target").nullable();
+  t.index(["time"]);
+  t.index(["client_id", "id"]);
+  t.index(["application_id", "id"]);
+  t.index(["authorization_id", "id"]);
+}
+
 /** Applications, authorizations and their grants, resources, signing keys, revocations, audit. */
 export const initial = {
   name: "20261203-0001-initial",
@@ -79,29 +104,7 @@ export const initial = {
       t.text("revoked_by").notNullable();
     });
 
-    await knex.schema.createTable("audit_events", (t) => {
-      t.bigIncrements("id").primary();
-      t.timestamp("time", { useTz: true }).notNullable();
-      t.uuid("request_id").notNullable();
-      t.text("node").notNullable();
-      t.specificType("peer_ip", "inet").nullable();
-      t.text("client_id").nullable();
-      t.uuid("application_id").nullable();
-      t.text("application_name").nullable();
-      t.uuid("authorization_id").nullable();
-      t.text("method").notNullable();
-      t.text("resource").nullable();
-      t.integer("status_code").notNullable();
-      t.text("error").nullable();
-      t.double("duration_ms").notNullable();
-      t.text("user_agent").nullable();
-      t.text("referer").nullable();
-      t.text("target").nullable();
-      t.index(["time"]);
-      t.index(["client_id", "id"]);
-      t.index(["application_id", "id"]);
-      t.index(["authorization_id", "id"]);
-    });
+    await knex.schema.createTable("audit_events", auditEventsV1);
   },
 
   async down(knex: Knex): Promise<void> {

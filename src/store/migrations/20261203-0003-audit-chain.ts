@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import { chainHash, GENESIS, partitionOf } from "../audit";
+import { auditEventsV1 } from "./20261203-0001-initial";
 
 const COLUMNS = [
   "time", "request_id", "node", "peer_ip", "client_id", "application_id", "application_name", "authorization_id", "method",
@@ -84,29 +85,7 @@ export const auditChain = {
   },
 
   async down(knex: Knex): Promise<void> {
-    await knex.schema.createTable("audit_events_v1", (t) => {
-      t.bigIncrements("id").primary();
-      t.timestamp("time", { useTz: true }).notNullable();
-      t.uuid("request_id").notNullable();
-      t.text("node").notNullable();
-      t.specificType("peer_ip", "inet").nullable();
-      t.text("client_id").nullable();
-      t.uuid("application_id").nullable();
-      t.text("application_name").nullable();
-      t.uuid("authorization_id").nullable();
-      t.text("method").notNullable();
-      t.text("resource").nullable();
-      t.integer("status_code").notNullable();
-      t.text("error").nullable();
-      t.double("duration_ms").notNullable();
-      t.text("user_agent").nullable();
-      t.text("referer").nullable();
-      t.text("target").nullable();
-      t.index(["time"]);
-      t.index(["client_id", "id"]);
-      t.index(["application_id", "id"]);
-      t.index(["authorization_id", "id"]);
-    });
+    await knex.schema.createTable("audit_events_v1", auditEventsV1);
     await knex.raw(`INSERT INTO audit_events_v1 (${COLUMNS.join(", ")}) SELECT ${COLUMNS.join(", ")} FROM audit_events ORDER BY id`);
     await knex.schema.dropTable("audit_events");
     await knex.schema.dropTable("audit_chain");

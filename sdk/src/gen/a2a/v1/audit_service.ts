@@ -271,6 +271,7 @@ export interface HashValueResponse {
   hash: string;
 }
 
+/** The filter fields are AuditFilter's, inline (this message came first; the numbers stay). */
 export interface ListAuditEventsRequest {
   /** Inclusive lower bound. */
   startTime:
