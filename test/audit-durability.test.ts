@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -9,8 +8,7 @@ import { openDatabase } from "../src/store/db";
 import { verifyChain } from "../src/store/audit";
 import { freshDatabase, sleep, startA2A } from "./helpers";
 import { databaseBehindProxy } from "./support/proxy";
-
-const ROOT = path.join(__dirname, "..");
+import { spawnServer } from "./support/server-process";
 
 interface Answer {
   readonly method: "listResources" | "createResource";
@@ -95,24 +93,9 @@ describe("audit durability (PostgreSQL)", function () {
   it("kill -9 under load: every acknowledged request is in the trail, every change with its record", async () => {
     const db = await freshDatabase();
     const dataDir = mkdtempSync(path.join(tmpdir(), "a2a-kill-"));
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: db.url, A2A_DATA_DIR: dataDir, A2A_LISTEN: "127.0.0.1:0", A2A_MASTER_KEY: Buffer.alloc(32, 9).toString("hex"), A2A_LOG_LEVEL: "info" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const server = await spawnServer({ DATABASE_URL: db.url, A2A_DATA_DIR: dataDir, A2A_MASTER_KEY: Buffer.alloc(32, 9).toString("hex"), A2A_LOG_LEVEL: "info" });
+    const { child, address } = server;
     try {
-      let out = "";
-      const address = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`A2A did not start: ${out}`)), 60_000);
-        child.stdout!.on("data", (d) => {
-          out += d;
-          const m = out.match(/"address":"([^"]+)","level":"info","message":"A2A listening"/);
-          if (m) {
-            clearTimeout(timer);
-            resolve(m[1]);
-          }
-        });
-      });
       const admin = JSON.parse(readFileSync(path.join(dataDir, "admin-credentials.json"), "utf8"));
       const basic = `Basic ${Buffer.from(`${admin.client_id}:${admin.client_secret}`).toString("base64")}`;
       const stop = { done: false };

@@ -1,36 +1,17 @@
 import assert from "node:assert/strict";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { connectA2A, createClient, HealthDefinition, HealthCheckResponse_ServingStatus } from "@a2a/sdk";
+import { spawnServer, type ServerProcess } from "./support/server-process";
 
 const ROOT = path.join(__dirname, "..");
 
-/** Starts `node --import tsx src/main.ts` (what `npm start` runs) and waits for "A2A listening". */
-async function startMain(dataDir: string): Promise<{ child: ChildProcess; address: string; stdout: () => string; stderr: () => string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: "", A2A_DATA_DIR: dataDir, A2A_LISTEN: "127.0.0.1:0", A2A_MASTER_KEY: "" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  child.stderr!.on("data", (d) => (err += d));
-  const address = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "A2A listening" within 60 s\n${out}\n${err}`)), 60_000);
-    child.stdout!.on("data", (d) => {
-      out += d;
-      const m = out.match(/"address":"([^"]+)","level":"info","message":"A2A listening"/);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`server exited with ${code}\n${out}\n${err}`)));
-  });
-  return { child, address, stdout: () => out, stderr: () => err };
+/** The server as `npm start` runs it, on the embedded store in `dataDir`. */
+function startMain(dataDir: string): Promise<ServerProcess> {
+  return spawnServer({ DATABASE_URL: "", A2A_DATA_DIR: dataDir, A2A_MASTER_KEY: "" });
 }
 
 function stop(child: ChildProcess): Promise<number | null> {
