@@ -5,7 +5,6 @@
  * Every loop is bounded by a request count and a time limit. Figures depend on the machine;
  * compare runs on the same one.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -14,74 +13,15 @@ import { connectPam } from "../examples/erp/client";
 import { CredentialServiceDefinition } from "../examples/gen/pam/v1/credential_service";
 import { startPamServer } from "../examples/pam/server";
 import { startStsStandIn, TEST_KEY } from "../test/support/sts";
-
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
-const TIME_LIMIT_MS = Number(process.env.BENCH_SECONDS ?? 20) * 1000;
+import { CONCURRENCY, measure, printTable, REQUESTS, runBench, startA2AProcess, TIME_LIMIT_MS, type Result } from "./harness";
 
 const AWS_SERVER_ID = "a2a-bench";
-
-async function startA2AProcess(dataDir: string, stsEndpoint: string): Promise<{ child: ChildProcess; address: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "..", "src", "main.ts")], {
-    env: {
-      ...process.env, A2A_DATA_DIR: dataDir, A2A_LISTEN: "127.0.0.1:0", A2A_LOG_LEVEL: "info",
-      A2A_AWS_STS_ENDPOINT: stsEndpoint, A2A_AWS_SERVER_ID: AWS_SERVER_ID,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  const address = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on("data", (d) => {
-      out += d;
-      const m = out.match(/"address":"([^"]+)","level":"info","message":"A2A listening"/);
-      if (m) resolve(m[1]);
-    });
-    child.on("exit", (code) => reject(new Error(`A2A exited with ${code}`)));
-  });
-  return { child, address };
-}
-
-interface Result {
-  readonly name: string;
-  readonly requests: number;
-  readonly errors: number;
-  readonly seconds: number;
-  readonly p50: number;
-  readonly p95: number;
-  readonly p99: number;
-}
-
-/** Runs `op` REQUESTS times with CONCURRENCY in flight, or until the time limit. */
-async function measure(name: string, op: () => Promise<unknown>): Promise<Result> {
-  for (let i = 0; i < 200; i++) await op(); // warm-up (JIT, caches)
-  const latencies: number[] = [];
-  let errors = 0;
-  let issued = 0;
-  const started = performance.now();
-  const worker = async () => {
-    while (issued < REQUESTS && performance.now() - started < TIME_LIMIT_MS) {
-      issued++;
-      const t = performance.now();
-      try {
-        await op();
-      } catch {
-        errors++;
-      }
-      latencies.push(performance.now() - t);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-  return { name, requests: latencies.length, errors, seconds, p50: q(0.5), p95: q(0.95), p99: q(0.99) };
-}
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "a2a-bench-"));
   // The tests' STS stand-in (SigV4 verified with AWS's test key), so the AWS grant runs end to end on loopback.
   const sts = await startStsStandIn({ [TEST_KEY.accessKeyId]: { secretAccessKey: TEST_KEY.secretAccessKey, arn: "arn:aws:sts::123456789012:assumed-role/bench/i-1" } });
-  const { child, address } = await startA2AProcess(dataDir, sts.endpoint);
+  const { child, address } = await startA2AProcess({ A2A_DATA_DIR: dataDir, A2A_AWS_STS_ENDPOINT: sts.endpoint, A2A_AWS_SERVER_ID: AWS_SERVER_ID });
   const cleanup: (() => unknown)[] = [() => child.kill("SIGTERM"), () => rmSync(dataDir, { recursive: true, force: true }), () => sts.close()];
   try {
     const store = process.env.DATABASE_URL ? "PostgreSQL" : "embedded PGlite";
@@ -143,20 +83,11 @@ async function main(): Promise<void> {
 
     const audited = (await a2a.audit.listAuditEvents({ pageSize: 1 })).events[0]?.id;
     process.stdout.write(`\nA2A benchmark — store: ${store}; ${CONCURRENCY} concurrent, up to ${REQUESTS} requests or ${TIME_LIMIT_MS / 1000} s per row; node ${process.version}\n\n`);
-    process.stdout.write("| operation | requests | errors | req/s | p50 ms | p95 ms | p99 ms |\n|---|---:|---:|---:|---:|---:|---:|\n");
-    for (const r of results) {
-      process.stdout.write(`| ${r.name} | ${r.requests} | ${r.errors} | ${(r.requests / r.seconds).toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p95.toFixed(2)} | ${r.p99.toFixed(2)} |\n`);
-    }
+    printTable(results);
     process.stdout.write(`\naudit records written: ${audited}\n`);
   } finally {
     for (const c of cleanup) await c();
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    process.stderr.write(`bench: ${(e as Error).stack}\n`);
-    process.exit(1);
-  },
-);
+runBench(main);

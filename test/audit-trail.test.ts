@@ -151,9 +151,14 @@ describe("audit trail: chain, redaction, search, tail, export", function () {
       }
       const created = (await a2a.client.audit.listAuditEvents({ method: "CreateAuthorization" })).events[0];
       assert.deepEqual(JSON.parse(created.request).authorization.grants, [{ resource: "pam-core", permission: 1 }]);
+      // Every secret and token of the run so far: none in the table, none in the logs.
+      const used = [erp.clientSecret, accessToken, a2a.admin.client_secret, WRONG, await a2a.client.tokens!.getToken()];
       const table = JSON.stringify(await a2a.server.database.knex("audit_events").select());
-      for (const secret of [erp.clientSecret, accessToken, a2a.admin.client_secret, WRONG]) {
-        assert.ok(!table.includes(`"${secret}`) && !table.includes(secret.slice(0, 40)), `the trail holds ${secret.slice(0, 10)}…`);
+      const logs = a2a.logs();
+      assert.ok(logs.includes("IntrospectToken") && table.includes(erp.clientId), "the table and the logs were read");
+      for (const secret of used) {
+        assert.ok(!table.includes(secret) && !table.includes(secret.slice(0, 40)), `the trail holds ${secret.slice(0, 10)}…`);
+        assert.ok(!logs.includes(secret) && !logs.includes(secret.slice(0, 40)), `the logs hold ${secret.slice(0, 10)}…`);
       }
       await rejects(a2a.client.audit.hashValue({ value: "" }), status.INVALID_ARGUMENT, /^value: is required/);
     });

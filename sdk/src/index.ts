@@ -31,7 +31,10 @@ export {
   type CreateApplicationRequest, type CreateApplicationResponse, type CreateAuthorizationRequest, type CreateAuthorizationResponse,
   type UpdateApplicationRequest, type UpdateAuthorizationRequest, type ListApplicationsResponse, type ListAuthorizationsResponse,
 } from "./gen/a2a/v1/admin_service";
-export { AuditServiceDefinition, AuditServiceService, type AuditEvent, type ListAuditEventsRequest, type ListAuditEventsResponse } from "./gen/a2a/v1/audit_service";
+export {
+  AuditOrder, AuditServiceDefinition, AuditServiceService, ChainProblem, ExportFormat,
+  type AuditEvent, type AuditFilter, type ListAuditEventsRequest, type ListAuditEventsResponse, type VerifyAuditChainResponse,
+} from "./gen/a2a/v1/audit_service";
 export {
   TokenServiceDefinition, TokenServiceService,
   type AuthorizeRequest, type AuthorizeResponse, type AwsSignedRequest, type IntrospectTokenResponse, type IssueTokenRequest,
