@@ -5,7 +5,7 @@ import path from "node:path";
 import { Client, credentials, Metadata, status } from "@grpc/grpc-js";
 import { AdminServiceDefinition } from "@a2a/sdk";
 import { openDatabase } from "../src/store/db";
-import { verifyChain } from "../src/store/audit";
+import { verifyChain } from "../src/store/audit-queries";
 import { freshDatabase, sleep, startA2A } from "./helpers";
 import { databaseBehindProxy } from "./support/proxy";
 import { spawnServer } from "./support/server-process";

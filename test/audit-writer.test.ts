@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { AuditWriter, verifyChain, type AuditRecord } from "../src/store/audit";
+import { AuditWriter, type AuditRecord } from "../src/store/audit";
+import { verifyChain } from "../src/store/audit-queries";
 import { openDatabase, type Database } from "../src/store/db";
 import { freshDatabase } from "./helpers";
 

@@ -10,7 +10,8 @@ import { InvalidArgumentError } from "../domain/errors";
 import * as v from "../domain/validation";
 import type { MethodSpec, StreamSpec } from "../interceptors/unary";
 import { statusName } from "../interceptors/unary";
-import { listAuditEvents, verifyChain, type AuditFilter, type StoredAuditRecord } from "../store/audit";
+import type { StoredAuditRecord } from "../store/audit";
+import { listAuditEvents, verifyChain, type AuditFilter } from "../store/audit-queries";
 import { pageSize } from "../store/paging";
 import type { ServiceDeps } from "./deps";
 

@@ -41,22 +41,6 @@ export interface StoredAuditRecord extends AuditRecord {
   readonly hash: string;
 }
 
-export interface AuditFilter {
-  readonly startTime?: Date;
-  readonly endTime?: Date;
-  readonly clientId?: string;
-  readonly applicationId?: string;
-  readonly authorizationId?: string;
-  /** An address or CIDR block. */
-  readonly peerIp?: string;
-  /** A full method path, or its last segment. */
-  readonly method?: string;
-  readonly statusCode?: number;
-  readonly failuresOnly?: boolean;
-  readonly resource?: string;
-  readonly requestText?: string;
-}
-
 export const GENESIS = "0".repeat(64);
 
 /** Text the store can hold (no NUL), bounded. */
@@ -66,7 +50,8 @@ const clip = (s: string | undefined, max: number) => {
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 };
 
-interface Row {
+/** A row of audit_events as the drivers return it (ids are strings on pg, numbers on PGlite). */
+export interface AuditRow {
   id: string | number;
   time: Date;
   request_id: string;
@@ -96,7 +81,7 @@ function boundedRequest(request: Record<string, unknown> | undefined): Record<st
   return text.length > 8000 ? { truncated: true, bytes: text.length } : JSON.parse(text);
 }
 
-function contentOf(r: AuditRecord): Omit<Row, "id" | "time" | "prev_hash" | "hash"> {
+function contentOf(r: AuditRecord): Omit<AuditRow, "id" | "time" | "prev_hash" | "hash"> {
   return {
     request_id: r.requestId, node: clip(r.node, 200)!, peer_ip: r.peerIp ? normalizeIp(r.peerIp)?.text ?? null : null,
     client_id: clip(r.clientId, 200), application_id: r.applicationId ?? null, application_name: clip(r.applicationName, 200),
@@ -108,7 +93,7 @@ function contentOf(r: AuditRecord): Omit<Row, "id" | "time" | "prev_hash" | "has
 }
 
 /** The canonical content a record's hash covers: every column but the hashes, as stored. */
-export function canonicalContent(row: Omit<Row, "prev_hash" | "hash">): string {
+export function canonicalContent(row: Omit<AuditRow, "prev_hash" | "hash">): string {
   return stableJson({
     id: String(row.id), time: new Date(row.time).toISOString(), request_id: row.request_id, node: row.node,
     peer_ip: row.peer_ip ? normalizeIp(row.peer_ip)?.text ?? row.peer_ip : null, client_id: row.client_id,
@@ -119,11 +104,11 @@ export function canonicalContent(row: Omit<Row, "prev_hash" | "hash">): string {
   });
 }
 
-export function chainHash(prevHash: string, row: Omit<Row, "prev_hash" | "hash">): string {
+export function chainHash(prevHash: string, row: Omit<AuditRow, "prev_hash" | "hash">): string {
   return createHash("sha256").update(`${prevHash}\n${canonicalContent(row)}`).digest("hex");
 }
 
-function fromRow(r: Row): StoredAuditRecord {
+export function fromRow(r: AuditRow): StoredAuditRecord {
   const opt = (v: string | null) => v ?? undefined;
   return {
     id: String(r.id), time: new Date(r.time), requestId: r.request_id, node: r.node, peerIp: opt(r.peer_ip),
@@ -168,11 +153,11 @@ async function readHead(db: Knex, forUpdate = false): Promise<Head> {
 }
 
 /** Numbers and hashes records to follow `head`; their time is now, never before the head's. */
-function chainRecords(head: Head, records: readonly AuditRecord[]): { rows: Row[]; next: Head } {
+function chainRecords(head: Head, records: readonly AuditRecord[]): { rows: AuditRow[]; next: Head } {
   let id = head.id;
   let prev = head.hash;
   const time = new Date(Math.max(Date.now(), head.time));
-  const rows: Row[] = records.map((r) => {
+  const rows: AuditRow[] = records.map((r) => {
     id++;
     const content = { id, time, ...contentOf(r) };
     const row = { ...content, prev_hash: prev, hash: chainHash(prev, content) };
@@ -182,7 +167,7 @@ function chainRecords(head: Head, records: readonly AuditRecord[]): { rows: Row[
   return { rows, next: { id, hash: prev, time: time.getTime() } };
 }
 
-const COLUMNS: ReadonlyArray<readonly [keyof Row, string]> = [
+const COLUMNS: ReadonlyArray<readonly [keyof AuditRow, string]> = [
   ["id", "bigint"], ["time", "timestamptz"], ["request_id", "uuid"], ["node", "text"], ["peer_ip", "inet"], ["client_id", "text"],
   ["application_id", "uuid"], ["application_name", "text"], ["authorization_id", "uuid"], ["method", "text"], ["resource", "text"],
   ["status_code", "integer"], ["error", "text"], ["duration_ms", "double precision"], ["user_agent", "text"], ["referer", "text"],
@@ -190,7 +175,7 @@ const COLUMNS: ReadonlyArray<readonly [keyof Row, string]> = [
 ];
 const COLUMN_LIST = COLUMNS.map(([c]) => c).join(", ");
 const ROW_PLACEHOLDERS = `(${COLUMNS.map(([, t]) => `?::${t}`).join(", ")})`;
-const bind = (r: Row) => COLUMNS.map(([c]) => (c === "request" ? (r.request === null ? null : JSON.stringify(r.request)) : r[c]));
+const bind = (r: AuditRow) => COLUMNS.map(([c]) => (c === "request" ? (r.request === null ? null : JSON.stringify(r.request)) : r[c]));
 
 /**
  * Appends in one statement, if the chain's head is still `head`: the UPDATE of the head row
@@ -198,7 +183,7 @@ const bind = (r: Row) => COLUMNS.map(([c]) => (c === "request" ? (r.request === 
  * commit together or not at all. Returns the new head, or undefined when another writer moved
  * the head first (read it again and retry).
  */
-async function appendIfHead(db: Knex, head: Head, records: readonly AuditRecord[]): Promise<{ next: Head; rows: Row[] } | undefined> {
+async function appendIfHead(db: Knex, head: Head, records: readonly AuditRecord[]): Promise<{ next: Head; rows: AuditRow[] } | undefined> {
   const { rows, next } = chainRecords(head, records);
   const result = await db.raw(
     `WITH head AS (
@@ -331,99 +316,6 @@ export class AuditWriter extends EventEmitter {
   async flush(): Promise<void> {
     while (this.draining) await this.draining;
   }
-}
-
-function applyFilter(q: Knex.QueryBuilder, filter: AuditFilter): void {
-  if (filter.startTime) q.where("time", ">=", filter.startTime);
-  if (filter.endTime) q.where("time", "<", filter.endTime);
-  if (filter.clientId) q.where("client_id", filter.clientId);
-  if (filter.applicationId) q.where("application_id", filter.applicationId);
-  if (filter.authorizationId) q.where("authorization_id", filter.authorizationId);
-  if (filter.peerIp) q.whereRaw("peer_ip <<= ?::inet", [filter.peerIp]);
-  if (filter.method) q.where((w) => w.where("method", filter.method!).orWhere("method", "like", `%/${filter.method}`));
-  if (filter.statusCode !== undefined) q.where("status_code", filter.statusCode);
-  if (filter.failuresOnly) q.whereNot("status_code", 0);
-  if (filter.resource) q.where("resource", filter.resource);
-  if (filter.requestText) q.whereRaw("strpos(request::text, ?) > 0", [filter.requestText]);
-}
-
-/** A page of events, keyset on id: newest first (before `cursor`) or oldest first (after it). */
-export async function listAuditEvents(db: Knex, filter: AuditFilter, size: number, order: "newest" | "oldest", cursor?: string) {
-  const q = db<Row>("audit_events").select("*").orderBy("id", order === "newest" ? "desc" : "asc").limit(size + 1);
-  if (cursor) q.where("id", order === "newest" ? "<" : ">", cursor);
-  applyFilter(q, filter);
-  const rows = (await q) as Row[];
-  const more = rows.length > size;
-  const items = rows.slice(0, size).map(fromRow);
-  return { items, next: more ? items[items.length - 1].id : undefined };
-}
-
-export async function chainState(db: Knex): Promise<{ headId: string; headHash: string; startId: string; startPrevHash: string }> {
-  const c = await db("audit_chain").where({ id: 1 }).first();
-  return { headId: String(c.head_id), headHash: c.head_hash, startId: String(c.start_id), startPrevHash: c.start_prev_hash };
-}
-
-export type ChainProblemKind = "altered" | "removed" | "inserted";
-export interface ChainReport {
-  readonly ok: boolean;
-  readonly checked: number;
-  readonly firstBadId?: string;
-  readonly problem?: ChainProblemKind;
-  readonly message?: string;
-  readonly startId: string;
-  readonly headId: string;
-  readonly headHash: string;
-}
-
-/**
- * Walks the chain from `fromId` to `toId` (default: where the kept chain starts, to the head)
- * and reports the first record that was altered (content or link), removed (an id missing) or
- * inserted (an id twice, or beyond the head). Reads in slices of ids, so a duplicate is seen.
- */
-export async function verifyChain(db: Knex, range: { fromId?: number; toId?: number } = {}): Promise<ChainReport> {
-  const state = await chainState(db);
-  const start = Number(state.startId);
-  const head = Number(state.headId);
-  const from = Math.max(range.fromId ?? start, start);
-  const to = Math.min(range.toId ?? head, head);
-  const base = { startId: state.startId, headId: state.headId, headHash: state.headHash };
-  const bad = (id: number, problem: ChainProblemKind, message: string, checked: number): ChainReport =>
-    ({ ...base, ok: false, checked, firstBadId: String(id), problem, message });
-
-  let prev: string;
-  if (from === start) prev = state.startPrevHash;
-  else {
-    const before = await db("audit_events").where({ id: from - 1 }).select("hash");
-    if (before.length !== 1) return bad(from - 1, before.length === 0 ? "removed" : "inserted", `record ${from - 1}, which record ${from} follows, is ${before.length === 0 ? "missing" : "there twice"}`, 0);
-    prev = before[0].hash;
-  }
-  let expected = from;
-  let checked = 0;
-  let last: Row | undefined;
-  const SLICE = 1000;
-  for (let lo = from; lo <= to; lo += SLICE) {
-    const rows = (await db("audit_events").whereBetween("id", [lo, Math.min(lo + SLICE - 1, to)]).orderBy("id").select("*")) as Row[];
-    for (const row of rows) {
-      const id = Number(row.id);
-      if (id < expected) return bad(id, "inserted", `record ${id} appears more than once`, checked);
-      if (id > expected) return bad(expected, "removed", `record ${expected} is missing`, checked);
-      if (chainHash(row.prev_hash, row) !== row.hash) return bad(id, "altered", `record ${id}'s content does not match its hash`, checked);
-      if (row.prev_hash !== prev) return bad(id, "altered", `record ${id} does not follow record ${id - 1}: one of them was replaced`, checked);
-      prev = row.hash;
-      last = row;
-      expected++;
-      checked++;
-    }
-  }
-  if (expected <= to) return bad(expected, "removed", `record ${expected} is missing`, checked);
-  if (to === head && head >= start && last && last.hash !== state.headHash) {
-    return bad(head, "altered", `the head record ${head} does not match the chain's recorded head`, checked);
-  }
-  if (range.toId === undefined) {
-    const beyond = await db("audit_events").whereRaw("id > (SELECT head_id FROM audit_chain WHERE id = 1)").orderBy("id").first("id");
-    if (beyond) return bad(Number(beyond.id), "inserted", `record ${beyond.id} is beyond the chain's head ${head}`, checked);
-  }
-  return { ...base, ok: true, checked };
 }
 
 /**
