@@ -171,6 +171,17 @@ describe("AWS IAM: workloads authenticate with their AWS identity, no A2A secret
       sts.failing = false;
     }
     assert.ok((await issue(erpClientId, await signRaw())).accessToken);
+    // A hung STS: the call gives up after A2A_AWS_STS_TIMEOUT_MS (1 s here), not the client's deadline.
+    sts.hanging = true;
+    try {
+      const started = Date.now();
+      await rejects(issue(erpClientId, await signRaw()), status.UNAVAILABLE, /STS/);
+      const waited = Date.now() - started;
+      assert.ok(waited >= 900 && waited < 5000, `gave up after ${waited} ms`);
+    } finally {
+      sts.hanging = false;
+    }
+    assert.ok((await issue(erpClientId, await signRaw())).accessToken);
     const down = await startA2A({ awsStsEndpoint: "http://127.0.0.1:9", awsServerId: SERVER_ID, awsStsTimeoutMs: 500 });
     try {
       const signed = await signRaw();

@@ -86,14 +86,26 @@ function xmlText(xml: string, tag: string): string | undefined {
   return m?.[1].replace(/&(lt|gt|amp|quot|apos);/g, (_, e: string) => ({ lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" })[e]!);
 }
 
-/** Sends the checked request to STS; bounded in time and size. */
+/**
+ * Sends the checked request to STS, bounded in size and in time: the whole exchange (connect,
+ * send, the full answer) must finish within the timeout, so a peer that trickles bytes cannot
+ * hold the call open either.
+ */
 function post(settings: AwsIamSettings, req: CheckedAwsRequest): Promise<{ status: number; text: string }> {
   const headers: Record<string, string> = {};
   for (const [k, v] of req.headers) if (!HOP_BY_HOP.has(k) && !k.startsWith("proxy-")) headers[k] = v;
   headers["content-length"] = String(req.body.length);
   const send = req.url.protocol === "https:" ? https.request : http.request;
   return new Promise((resolve, reject) => {
-    const r = send(req.url, { method: "POST", headers, timeout: settings.awsStsTimeoutMs }, (res) => {
+    let settled = false;
+    const finish = (error: Error | undefined, answer?: { status: number; text: string }) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      if (error) reject(error);
+      else resolve(answer!);
+    };
+    const r = send(req.url, { method: "POST", headers }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on("data", (c: Buffer) => {
@@ -101,11 +113,16 @@ function post(settings: AwsIamSettings, req: CheckedAwsRequest): Promise<{ statu
         if (size > LIMITS.answer) r.destroy(new Error("STS answer too large"));
         else chunks.push(c);
       });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", reject);
+      res.on("end", () => finish(undefined, { status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", (e) => finish(e));
+      res.on("aborted", () => finish(new Error("STS closed the connection mid-answer")));
     });
-    r.on("timeout", () => r.destroy(new Error(`no answer from STS within ${settings.awsStsTimeoutMs} ms`)));
-    r.on("error", reject);
+    const deadline = setTimeout(() => {
+      const error = new Error(`no answer from STS within ${settings.awsStsTimeoutMs} ms`);
+      finish(error);
+      r.destroy(error);
+    }, settings.awsStsTimeoutMs);
+    r.on("error", (e) => finish(e));
     r.end(req.body);
   });
 }

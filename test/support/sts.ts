@@ -19,6 +19,8 @@ export interface StsStandIn {
   calls: number;
   /** While true, the stand-in answers 503 like an STS outage. */
   failing: boolean;
+  /** While true, the stand-in reads requests and never answers them (a hung STS or network). */
+  hanging: boolean;
   close(): Promise<void>;
 }
 
@@ -32,7 +34,8 @@ const error = (code: string, message: string) =>
  * minutes, and answers with STS's XML, or STS's error answers.
  */
 export async function startStsStandIn(identities: Record<string, StsIdentity>): Promise<StsStandIn> {
-  const state = { calls: 0, failing: false };
+  const state = { calls: 0, failing: false, hanging: false };
+  const held = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -43,6 +46,10 @@ export async function startStsStandIn(identities: Record<string, StsIdentity>): 
         res.writeHead(code, { "content-type": "text/xml" });
         res.end(xml);
       };
+      if (state.hanging) {
+        held.add(res);
+        return;
+      }
       if (state.failing) return send(503, error("ServiceUnavailable", "Service is unavailable"));
       const auth = parseAuthorization(String(req.headers.authorization ?? ""));
       if (!auth) return send(403, error("MissingAuthenticationToken", "Request is missing Authentication Token"));
@@ -92,6 +99,16 @@ export async function startStsStandIn(identities: Record<string, StsIdentity>): 
     set failing(v: boolean) {
       state.failing = v;
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    get hanging() {
+      return state.hanging;
+    },
+    set hanging(v: boolean) {
+      state.hanging = v;
+    },
+    close: () => {
+      for (const res of held) res.destroy();
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
