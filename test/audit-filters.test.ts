@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import { AuthMethod, createClient, Permission, policy, TokenServiceDefinition } from "@a2a/sdk";
+import { appendToChain } from "../src/store/audit";
 import { rejects, startA2A, unique, type TestA2A } from "./helpers";
 
 describe("AuditService.ListAuditEvents filters", function () {
@@ -56,6 +58,27 @@ describe("AuditService.ListAuditEvents filters", function () {
     assert.ok((await list({ peerIp: "127.0.0.1" })).length >= 5);
     assert.ok((await list({ peerIp: "127.0.0.0/8" })).length >= 5);
     assert.equal((await list({ peerIp: "10.0.0.0/8" })).length, 0);
+  });
+
+  it("by method: a last segment finds its method on any service, by index; an unknown one by suffix; no wildcards", async () => {
+    const byName = await list({ method: "IssueToken", clientId: authz.clientId });
+    assert.equal(byName.length, 2);
+    // The short name is answered as the full paths that have it: the store is asked with IN, not LIKE.
+    const asked: string[] = [];
+    const spy = (q: { sql: string }) => /from "audit_events"/.test(q.sql) && asked.push(q.sql);
+    a2a.server.database.knex.on("query", spy);
+    try {
+      assert.ok((await list({ method: "CreateResource" })).length === 1);
+    } finally {
+      a2a.server.database.knex.off("query", spy);
+    }
+    assert.ok(asked.some((sql) => /"method" in \(/.test(sql)) && !asked.some((sql) => /like/i.test(sql)), asked.join("\n"));
+    // A method this version has no longer (recorded by an older one) is still found by its last segment.
+    await a2a.server.database.knex.transaction((trx) =>
+      appendToChain(trx, [{ requestId: randomUUID(), node: "old", method: "/a2a.v1.RetiredService/Old_Method", statusCode: 0, durationMs: 1 }]));
+    assert.equal((await list({ method: "Old_Method" })).length, 1);
+    assert.equal((await list({ method: "OldXMethod" })).length, 0, "_ is not a wildcard");
+    assert.equal((await list({ method: "Issue_oken" })).length, 0);
   });
 
   it("refuses bad filters naming the field", async () => {

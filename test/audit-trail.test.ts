@@ -206,6 +206,30 @@ describe("audit trail: chain, redaction, search, tail, export", function () {
         for await (const _ of a2a.client.audit.tailAuditEvents({ filter: { peerIp: "nope" } })) void _;
       })(), status.INVALID_ARGUMENT, /^filter\.peer_ip: /);
     });
+
+    it("a tail whose filter matches nothing moves on past what it read", async () => {
+      // The reads the tail makes: its cursor is the first binding ("id" > ?).
+      const cursors: number[] = [];
+      const nobody = `a2a_ci_${"0".repeat(22)}`;
+      const spy = (q: { sql: string; bindings?: unknown[] }) => {
+        if (/from "audit_events" where "id" > (\?|\$1) and "client_id" = (\?|\$2)/.test(q.sql) && q.bindings?.[1] === nobody) cursors.push(Number(q.bindings[0]));
+      };
+      const db = a2a.server.database.knex;
+      db.on("query", spy);
+      let last = 0;
+      try {
+        const got = await tail(a2a, { filter: { clientId: nobody } }, 1, async () => {
+          for (let i = 0; i < 5; i++) await a2a.client.admin.listResources({});
+          last = Number((await db("audit_events").max({ id: "id" }))[0].id);
+          await sleep(800); // a poll (or a commit) after the last of them
+        }, 100);
+        assert.equal(got.length, 0);
+      } finally {
+        db.off("query", spy);
+      }
+      assert.ok(cursors.length >= 2, `the tail read ${cursors.length} times`);
+      assert.ok(Math.max(...cursors) >= last, `the cursor reached ${Math.max(...cursors)}, the events went up to ${last}`);
+    });
   });
 
   describe("export", () => {

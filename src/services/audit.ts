@@ -3,19 +3,42 @@ import {
   AuditOrder, ChainProblem, ExportFormat, type AuditEvent, type AuditFilter as FilterMessage, type ExportAuditEventsRequest,
   type ExportAuditEventsResponse, type HashValueRequest, type HashValueResponse, type ListAuditEventsRequest,
   type ListAuditEventsResponse, type TailAuditEventsRequest, type TailAuditEventsResponse, type VerifyAuditChainRequest,
-  type VerifyAuditChainResponse,
+  type VerifyAuditChainResponse, AuditServiceService,
 } from "../../sdk/src/gen/a2a/v1/audit_service";
+import { AdminServiceService } from "../../sdk/src/gen/a2a/v1/admin_service";
+import { TokenServiceService } from "../../sdk/src/gen/a2a/v1/token_service";
 import { parseIpRule } from "../../sdk/src/policy";
 import { InvalidArgumentError } from "../domain/errors";
 import * as v from "../domain/validation";
 import type { MethodSpec, StreamSpec } from "../interceptors/unary";
 import { statusName } from "../interceptors/unary";
 import type { StoredAuditRecord } from "../store/audit";
-import { listAuditEvents, verifyChain, type AuditFilter } from "../store/audit-queries";
+import { chainState, listAuditEvents, verifyChain, type AuditFilter } from "../store/audit-queries";
 import { pageSize } from "../store/paging";
 import type { ServiceDeps } from "./deps";
 
 const READ = { resource: "a2a", access: "read" } as const;
+
+/** The audited methods' full paths by their last segment ("IssueToken" -> its path). */
+const METHODS_BY_NAME = new Map<string, string[]>();
+for (const service of [AdminServiceService, TokenServiceService, AuditServiceService]) {
+  for (const { path } of Object.values(service)) {
+    const name = path.slice(path.lastIndexOf("/") + 1);
+    METHODS_BY_NAME.set(name, [...(METHODS_BY_NAME.get(name) ?? []), path]);
+  }
+}
+
+/**
+ * A method filter as the store takes it: a full path as given; a last segment as the paths of
+ * the methods that have it (an indexed lookup), or, when no service has it (a method of an
+ * older version), by suffix.
+ */
+function methodFilter(method: string | undefined): Pick<AuditFilter, "methods" | "methodName"> {
+  if (!method) return {};
+  if (method.startsWith("/")) return { methods: [method] };
+  const paths = METHODS_BY_NAME.get(method);
+  return paths ? { methods: paths } : { methodName: method };
+}
 
 export function auditEventToProto(r: StoredAuditRecord): AuditEvent {
   return {
@@ -58,7 +81,7 @@ function parseFilter(req: FilterFields | undefined, prefix = ""): AuditFilter {
     clientId: req.clientId || undefined,
     applicationId: req.applicationId ? v.requireId(f("application_id"), req.applicationId) : undefined,
     authorizationId: req.authorizationId ? v.requireId(f("authorization_id"), req.authorizationId) : undefined,
-    peerIp: req.peerIp || undefined, method: req.method || undefined, statusCode: req.statusCode, failuresOnly: req.failuresOnly,
+    peerIp: req.peerIp || undefined, ...methodFilter(req.method), statusCode: req.statusCode, failuresOnly: req.failuresOnly,
     resource: req.resource || undefined, requestText: req.requestText || undefined,
   };
 }
@@ -117,17 +140,14 @@ export function auditMethods(deps: ServiceDeps & { feed: EventEmitter }) {
   /**
    * Live events: this call's own cursor over the chain (ids are in commit order, so reading
    * "after the last id seen" misses nothing), read again whenever this node commits records
-   * and every 500 ms for other nodes'.
+   * and every 500 ms for other nodes'. Each read is bounded by the head it saw, so a filter that
+   * rarely matches does not read the same stretch again and again.
    */
   const tailAuditEvents: StreamSpec<TailAuditEventsRequest, TailAuditEventsResponse> = {
     rule: READ,
     async open(req) {
       const filter = parseFilter(req.filter, "filter.");
-      let cursor = parseId("after_id", req.afterId);
-      if (cursor === undefined) {
-        const latest = await listAuditEvents(db, {}, 1, "newest");
-        cursor = latest.items[0] ? Number(latest.items[0].id) : 0;
-      }
+      let cursor = parseId("after_id", req.afterId) ?? Number((await chainState(db)).headId);
       return async (send, cancelled) => {
         let wake: () => void = () => undefined;
         let committed = false;
@@ -139,12 +159,17 @@ export function auditMethods(deps: ServiceDeps & { feed: EventEmitter }) {
         try {
           while (!cancelled.aborted) {
             committed = false;
-            const page = await listAuditEvents(db, filter, 500, "oldest", String(cursor));
+            // Up to the head seen now: every record up to it is committed, so once they are read
+            // the cursor moves to the head even when none matched, and the next read starts there.
+            const head = Number((await chainState(db)).headId);
+            const page = await listAuditEvents(db, { ...filter, throughId: String(head) }, 500, "oldest", String(cursor));
             for (const e of page.items) {
               await send({ event: auditEventToProto(e) });
               cursor = Number(e.id);
             }
-            if (page.next || committed) continue;
+            if (page.next) continue;
+            cursor = Math.max(cursor, head);
+            if (committed) continue;
             await new Promise<void>((resolve) => {
               const timer = setTimeout(resolve, 500);
               wake = () => {

@@ -11,8 +11,12 @@ export interface AuditFilter {
   readonly authorizationId?: string;
   /** An address or CIDR block. */
   readonly peerIp?: string;
-  /** A full method path, or its last segment. */
-  readonly method?: string;
+  /** Full method paths, any of them (index: method, id). */
+  readonly methods?: readonly string[];
+  /** A method's last segment, for methods no service of this version has (matched by suffix: a scan). */
+  readonly methodName?: string;
+  /** Only records up to this id (a tail reads up to the head it saw). */
+  readonly throughId?: string;
   readonly statusCode?: number;
   readonly failuresOnly?: boolean;
   readonly resource?: string;
@@ -26,7 +30,9 @@ function applyFilter(q: Knex.QueryBuilder, filter: AuditFilter): void {
   if (filter.applicationId) q.where("application_id", filter.applicationId);
   if (filter.authorizationId) q.where("authorization_id", filter.authorizationId);
   if (filter.peerIp) q.whereRaw("peer_ip <<= ?::inet", [filter.peerIp]);
-  if (filter.method) q.where((w) => w.where("method", filter.method!).orWhere("method", "like", `%/${filter.method}`));
+  if (filter.methods) q.whereIn("method", filter.methods);
+  if (filter.methodName) q.where("method", "like", `%/${filter.methodName.replace(/[\\%_]/g, "\\$&")}`);
+  if (filter.throughId) q.where("id", "<=", filter.throughId);
   if (filter.statusCode !== undefined) q.where("status_code", filter.statusCode);
   if (filter.failuresOnly) q.whereNot("status_code", 0);
   if (filter.resource) q.where("resource", filter.resource);
