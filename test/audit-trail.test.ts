@@ -282,7 +282,7 @@ describe("audit trail: chain, redaction, search, tail, export", function () {
 });
 
 describe("audit trail: several nodes on one PostgreSQL write one chain", function () {
-  it("concurrent calls on two nodes give gapless ids and a chain that verifies", async function () {
+  it("concurrent calls on two nodes give gapless ids and a chain that verifies; a tail on one streams the other's records", async function () {
     if (!process.env.DATABASE_URL) {
       console.log("      SKIPPED: needs DATABASE_URL (the embedded store is one process)");
       return this.skip();
@@ -303,6 +303,13 @@ describe("audit trail: several nodes on one PostgreSQL write one chain", functio
       assert.deepEqual(nodes.sort(), ["node-a", "node-b"]);
       const ids = (await first.server.database.knex("audit_events").orderBy("id").pluck("id")).map(Number);
       assert.deepEqual(ids, Array.from({ length: ids.length }, (_, i) => i + 1));
+
+      // A tail on one node streams what the other node commits.
+      const live = await tail(first, { filter: { method: "CreateResource" } }, 2, async () => {
+        await other.admin.createResource({ resource: { name: "node-b-live-1" } });
+        await other.admin.createResource({ resource: { name: "node-b-live-2" } });
+      });
+      assert.deepEqual(live.map((e) => [e.node, e.target]), [["node-b", "resource node-b-live-1"], ["node-b", "resource node-b-live-2"]]);
     } finally {
       other.close();
       await second.close();
