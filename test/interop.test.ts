@@ -59,13 +59,25 @@ describe("interop: an independent gRPC client administers A2A through reflection
     assert.deepEqual(out.list_resources.json.resources.map((r: { name: string }) => r.name), ["a2a", "pam-core"]);
   });
 
-  it("gets clear status codes and messages, audit events and health", () => {
+  it("gets clear status codes and messages, audit events and health; verifies the chain, searches by HMAC, exports a stream", () => {
     assert.equal(out.bad_cidr.code, "INVALID_ARGUMENT");
     assert.match(out.bad_cidr.details, /^authorization\.allowed_ips\[0\]: "10\.0\.0\.0\/33" is not a CIDR block/);
     assert.equal(out.no_token.code, "UNAUTHENTICATED");
     assert.equal(out.audit.json.events[0].status, "UNAUTHENTICATED");
     assert.match(out.audit.json.events[0].user_agent, /grpc-python/);
     assert.equal(out.jwks.json.keys[0].crv, "Ed25519");
+    // The auditor's steps, with JSON as grpcurl sends and shows it.
+    assert.equal(out.verify_chain.json.ok, true);
+    assert.ok(Number(out.verify_chain.json.checked) >= 8);
+    assert.match(out.token_hash, /^hmac-sha256:[0-9a-f]{64}$/);
+    assert.ok(out.token_search.json.events.length >= 1, "the token's uses are found by its HMAC");
+    assert.ok(out.token_search.json.events.every((e: { request: string }) => e.request.includes(out.token_hash)));
+    assert.equal(out.export.code, "OK");
+    const lines = out.export.messages.map((m: { data: string }) => Buffer.from(m.data, "base64").toString("utf8")).join("").trim().split("\n");
+    assert.deepEqual(lines.map((l: string) => JSON.parse(l).method), ["/a2a.v1.AdminService/CreateApplication"]);
+    const created = JSON.parse(lines[0]);
+    assert.equal(created.application_name, "A2A Administrator", "recorded under the caller");
+    assert.equal(JSON.parse(created.request).application.name, "ERP Finance - Integration");
     assert.equal(out.health.json.status, "SERVING");
   });
 });

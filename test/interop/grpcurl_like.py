@@ -125,6 +125,19 @@ def main():
         except grpc.RpcError as e:
             return {"code": e.code().name, "details": e.details()}
 
+    def stream(full_method, body, metadata=()):
+        svc, name = full_method.rsplit("/", 1)
+        method = pool.FindServiceByName(svc).FindMethodByName(name)
+        req_cls = factory.GetPrototype(method.input_type)
+        res_cls = factory.GetPrototype(method.output_type)
+        request = json_format.Parse(json.dumps(body), req_cls())
+        rpc = channel.unary_stream(f"/{svc}/{name}", request_serializer=req_cls.SerializeToString, response_deserializer=res_cls.FromString)
+        try:
+            messages = [json.loads(json_format.MessageToJson(m, preserving_proto_field_name=True)) for m in rpc(request, metadata=list(metadata), timeout=10)]
+            return {"code": "OK", "messages": messages}
+        except grpc.RpcError as e:
+            return {"code": e.code().name, "details": e.details()}
+
     token = call("a2a.v1.TokenService/IssueToken", {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret})
     out["issue_token"] = {"code": token["code"], "token_type": token.get("json", {}).get("token_type"), "expires_in": token.get("json", {}).get("expires_in")}
     auth = (("authorization", "Bearer " + token["json"]["access_token"]),)
@@ -145,6 +158,12 @@ def main():
         "allowed_ips": ["10.0.0.0/33"]}}, auth)
     out["no_token"] = call("a2a.v1.AdminService/ListApplications", {})
     out["audit"] = call("a2a.v1.AuditService/ListAuditEvents", {"page_size": 3, "failures_only": True}, auth)
+    # The auditor's steps: verify the chain, find where a token was used, export for a SIEM (a stream).
+    out["verify_chain"] = call("a2a.v1.AuditService/VerifyAuditChain", {}, auth)
+    hashed = call("a2a.v1.AuditService/HashValue", {"value": token["json"]["access_token"]}, auth)
+    out["token_search"] = call("a2a.v1.AuditService/ListAuditEvents", {"request_text": hashed["json"]["hash"]}, auth)
+    out["token_hash"] = hashed["json"]["hash"]
+    out["export"] = stream("a2a.v1.AuditService/ExportAuditEvents", {"format": "EXPORT_FORMAT_NDJSON", "filter": {"method": "CreateApplication"}}, auth)
     out["jwks"] = call("a2a.v1.TokenService/GetJwks", {})
     out["health"] = call("grpc.health.v1.Health/Check", {"service": ""})
     print(json.dumps(out))
