@@ -182,11 +182,18 @@ export function serverStream<Req, Res>(path: string, spec: StreamSpec<Req, Res>,
     const abort = () => stop.abort();
     call.on("cancelled", abort);
     closing.addEventListener("abort", abort);
+    // Backpressure: wait for "drain" after a full buffer, or for the end of the call (a caller
+    // gone mid-stream never drains).
     const send = (message: Res) =>
       new Promise<void>((resolve) => {
-        if (stop.signal.aborted) return resolve();
-        if (call.write(message)) resolve();
-        else call.once("drain", () => resolve());
+        if (stop.signal.aborted || call.write(message)) return resolve();
+        const done = () => {
+          call.off("drain", done);
+          stop.signal.removeEventListener("abort", done);
+          resolve();
+        };
+        call.once("drain", done);
+        stop.signal.addEventListener("abort", done, { once: true });
       });
     try {
       await run!(send, stop.signal);
