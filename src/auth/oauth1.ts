@@ -6,7 +6,7 @@ import {
 } from "../../sdk/src/oauth1";
 import { InvalidArgumentError, UnauthenticatedError } from "../domain/errors";
 import { sealContext } from "../domain/keys";
-import { CLIENT_ID_PATTERN, type KeyRing } from "../domain/secrets";
+import type { KeyRing } from "../domain/secrets";
 import { authorizations } from "../store/authorizations";
 import { nonces } from "../store/nonces";
 import { principalOf, type Principal } from "./principal";
@@ -90,7 +90,7 @@ export async function verifyOAuth1(
   const params = readParameters(call.header);
   const consumerKey = params.get("oauth_consumer_key")!;
   onConsumerKey?.(consumerKey);
-  const record = CLIENT_ID_PATTERN.test(consumerKey) ? await authorizations.byClientId(deps.db, consumerKey) : undefined;
+  const record = await authorizations.byClientId(deps.db, consumerKey);
   if (!record) throw UnauthenticatedError.client("unknown oauth_consumer_key");
   if (record.application.authMethod !== "oauth1") throw UnauthenticatedError.client(`application uses ${record.application.authMethod}, not oauth1`);
   const { keys } = record;

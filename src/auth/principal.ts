@@ -57,6 +57,11 @@ export function networkRules(subject: AccessSubject): { allowedIps: string[]; al
   };
 }
 
+/** Whether the principal may, from where it calls now, read or change A2A itself (resource "a2a"). */
+export function mayAdminister(principal: Principal, net: NetContext, access: Access): boolean {
+  return checkAccess(principal.subject, { now: net.now, ip: net.ip, referer: net.referer, resource: "a2a", access }) === undefined;
+}
+
 /**
  * Applies the access policy to a principal; throws the matching error. A credential-kind
  * denial (disabled, expired) answers exactly like a wrong secret or a bad token.

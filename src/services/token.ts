@@ -8,9 +8,8 @@ import { arnMatches, callerIdentity, checkAwsRequest } from "../auth/aws-iam";
 import { authenticateBearer, resolveToken } from "../auth/bearer";
 import { verifyClientSecret } from "../auth/client-credentials";
 import { verifyOAuth1 } from "../auth/oauth1";
-import { enforce, networkRules, principalOf, type Principal } from "../auth/principal";
+import { enforce, mayAdminister, networkRules, principalOf, type Principal } from "../auth/principal";
 import { A2AError, Code, InvalidArgumentError, PermissionDeniedError, UnauthenticatedError } from "../domain/errors";
-import { CLIENT_ID_PATTERN } from "../domain/secrets";
 import * as v from "../domain/validation";
 import { noteCaller, parseBasic } from "../interceptors/authenticate";
 import { metadataValue, presentedClientId, type CallContext } from "../interceptors/call-context";
@@ -78,7 +77,7 @@ function audience(aud: string | string[] | undefined): string[] {
 function mayIntrospect(caller: Principal, holder: string, aud: string[], net: CallContext): boolean {
   if (caller.clientId === holder) return true;
   if (aud.some((resource) => caller.subject.grants.some((g) => g.resource === resource))) return true;
-  return checkAccess(caller.subject, { now: net.now, ip: net.ip, referer: net.referer, resource: "a2a", access: "read" }) === undefined;
+  return mayAdminister(caller, net, "read");
 }
 
 /** The decision statuses Authorize reports; anything else (UNAVAILABLE, INTERNAL) fails the call itself. */
@@ -99,7 +98,7 @@ export function tokenMethods(deps: ServiceDeps) {
     ctx.audit.clientId = presentedClientId(req.clientId);
     const checked = checkAwsRequest(config, req.awsRequest);
     // Look the client up before calling STS: unknown callers cannot make A2A send requests.
-    const record = CLIENT_ID_PATTERN.test(req.clientId) ? await authorizations.byClientId(db, req.clientId) : undefined;
+    const record = await authorizations.byClientId(db, req.clientId);
     if (!record) throw UnauthenticatedError.client("unknown client_id");
     if (record.application.authMethod !== "aws") throw UnauthenticatedError.client(`application uses ${record.application.authMethod}, not aws`);
     const identity = await callerIdentity(config, checked);
@@ -179,8 +178,7 @@ export function tokenMethods(deps: ServiceDeps) {
         return {};
       }
       ctx.audit.target = `token ${claims.jti} of ${claims.client_id}`;
-      const isAdmin = checkAccess(caller.subject, { now: ctx.now, ip: ctx.ip, referer: ctx.referer, resource: "a2a", access: "write" }) === undefined;
-      if (claims.client_id !== caller.clientId && !isAdmin) {
+      if (claims.client_id !== caller.clientId && !mayAdminister(caller, ctx, "write")) {
         throw new PermissionDeniedError("token: was not issued to this client (RFC 7009 §2.1 unauthorized_client)");
       }
       await revocations.revoke(ctx.db, claims.jti, new Date(claims.exp * 1000), caller.clientId, ctx.now);
@@ -211,8 +209,7 @@ export function tokenMethods(deps: ServiceDeps) {
       if (req.peerIp && (!peerIp || req.peerIp.includes("/"))) throw new InvalidArgumentError("peer_ip", `"${v.preview(req.peerIp)}" is not an IP address`);
       if (req.referer.length > 2048) throw new InvalidArgumentError("referer", "must be at most 2048 characters");
       const guard = ctx.principal!;
-      const mayAsk = guard.subject.grants.some((g) => g.resource === resource) ||
-        checkAccess(guard.subject, { now: ctx.now, ip: ctx.ip, referer: ctx.referer, resource: "a2a", access: "read" }) === undefined;
+      const mayAsk = guard.subject.grants.some((g) => g.resource === resource) || mayAdminister(guard, ctx, "read");
       if (!mayAsk) throw new PermissionDeniedError(`resource: this caller's authorization has no grant on "${resource}"; only its resource servers may ask`);
 
       // From here on the record is about the guarded client, not about the guard.

@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import type { ResourceGrant } from "../../sdk/src/policy";
+import { CLIENT_ID_PATTERN } from "../domain/secrets";
 import { toApplication } from "./applications";
 import { fetchPage } from "./paging";
 import { json, type AuthorizationRecord, type CredentialRecord, type StoredKeys } from "./records";
@@ -102,7 +103,12 @@ export const authorizations = {
    * The authorization with this client id, its application and secret hash, in one query;
    * with `jti`, also whether that token was revoked (saves a round trip per bearer call).
    */
+  /**
+   * The credentials of a client id, as a caller presented it: a value without the client-id
+   * format is nobody's and never reaches the query (no NUL bytes or megabytes in SQL).
+   */
   async byClientId(db: Knex, clientId: string, jti?: string): Promise<(CredentialRecord & { tokenRevoked: boolean }) | undefined> {
+    if (!CLIENT_ID_PATTERN.test(clientId)) return undefined;
     const row = await selectAuthorizations(db)
       .select(
         ...KEY_COLUMNS.map((c) => `authorizations.${c}`),
