@@ -8,15 +8,15 @@
  * embedded store). With DATABASE_URL, the trail goes into a fresh database created next to it
  * and dropped afterwards.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Knex } from "knex";
-import pg from "pg";
 import { AuditOrder, connectA2A, ExportFormat } from "@a2a/sdk";
 import { chainHash, createPartition, GENESIS } from "../src/store/audit";
 import { openDatabase } from "../src/store/db";
+import { freshDatabase } from "../test/helpers";
 import { measure, printTable, runBench, startA2AProcess, type Result } from "./harness";
 
 const ROWS = Number(process.env.BENCH_AUDIT_ROWS ?? (process.env.DATABASE_URL ? 300_000 : 100_000));
@@ -67,24 +67,10 @@ async function seedTrail(db: Knex, rows: number): Promise<void> {
   await db("audit_chain").where({ id: 1 }).update({ head_id: rows, head_hash: prev, head_time: new Date(now) });
 }
 
-/** A fresh PostgreSQL database next to DATABASE_URL's, or nothing (the embedded store). */
-async function freshDatabase(): Promise<{ url?: string; drop(): Promise<void> }> {
-  if (!process.env.DATABASE_URL) return { drop: async () => undefined };
-  const name = `a2a_bench_${randomBytes(4).toString("hex")}`;
-  const run = async (sql: string) => {
-    const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await c.connect();
-    await c.query(sql).finally(() => c.end());
-  };
-  await run(`CREATE DATABASE ${name}`);
-  const url = new URL(process.env.DATABASE_URL);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
-}
-
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "a2a-bench-trail-"));
-  const fresh = await freshDatabase();
+  // A fresh PostgreSQL database next to DATABASE_URL's (as the tests make), or the embedded store.
+  const fresh = process.env.DATABASE_URL ? await freshDatabase() : { url: undefined, drop: async () => undefined };
   const cleanup: (() => unknown)[] = [() => rmSync(dataDir, { recursive: true, force: true }), () => fresh.drop()];
   try {
     const seeding = performance.now();

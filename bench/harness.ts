@@ -2,29 +2,15 @@
  * What every benchmark shares: A2A started as its own process on loopback, a bounded measuring
  * loop, and the table the figures are printed as.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import path from "node:path";
+import { spawnServer, type ServerProcess } from "../test/support/server-process";
 
 export const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 export const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 export const TIME_LIMIT_MS = Number(process.env.BENCH_SECONDS ?? 20) * 1000;
 
-/** `node --import tsx src/main.ts` with `env` over this process's environment; resolves once it listens. */
-export async function startA2AProcess(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; address: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "..", "src", "main.ts")], {
-    env: { ...process.env, A2A_LISTEN: "127.0.0.1:0", A2A_LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  const address = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on("data", (d) => {
-      out += d;
-      const m = out.match(/"address":"([^"]+)","level":"info","message":"A2A listening"/);
-      if (m) resolve(m[1]);
-    });
-    child.on("exit", (code) => reject(new Error(`A2A exited with ${code}`)));
-  });
-  return { child, address };
+/** A2A as its own process (the tests' `spawnServer`), logging at info level. */
+export function startA2AProcess(env: NodeJS.ProcessEnv): Promise<ServerProcess> {
+  return spawnServer({ A2A_LOG_LEVEL: "info", ...env });
 }
 
 export interface Result {
