@@ -112,31 +112,24 @@ def main():
     except LookupError as e:
         out["unknown_symbol"] = str(e)
 
-    def call(full_method, body, metadata=()):
+    def invoke(full_method, body, metadata, streaming):
+        """Calls a method from its reflected types with a JSON request, as grpcurl does."""
         svc, name = full_method.rsplit("/", 1)
         method = pool.FindServiceByName(svc).FindMethodByName(name)
         req_cls = factory.GetPrototype(method.input_type)
         res_cls = factory.GetPrototype(method.output_type)
         request = json_format.Parse(json.dumps(body), req_cls())
-        rpc = channel.unary_unary(f"/{svc}/{name}", request_serializer=req_cls.SerializeToString, response_deserializer=res_cls.FromString)
+        make = channel.unary_stream if streaming else channel.unary_unary
+        rpc = make(f"/{svc}/{name}", request_serializer=req_cls.SerializeToString, response_deserializer=res_cls.FromString)
+        as_json = lambda m: json.loads(json_format.MessageToJson(m, preserving_proto_field_name=True))
         try:
-            response = rpc(request, metadata=list(metadata), timeout=10)
-            return {"code": "OK", "json": json.loads(json_format.MessageToJson(response, preserving_proto_field_name=True))}
+            answer = rpc(request, metadata=list(metadata), timeout=10)
+            return {"code": "OK", "messages": [as_json(m) for m in answer]} if streaming else {"code": "OK", "json": as_json(answer)}
         except grpc.RpcError as e:
             return {"code": e.code().name, "details": e.details()}
 
-    def stream(full_method, body, metadata=()):
-        svc, name = full_method.rsplit("/", 1)
-        method = pool.FindServiceByName(svc).FindMethodByName(name)
-        req_cls = factory.GetPrototype(method.input_type)
-        res_cls = factory.GetPrototype(method.output_type)
-        request = json_format.Parse(json.dumps(body), req_cls())
-        rpc = channel.unary_stream(f"/{svc}/{name}", request_serializer=req_cls.SerializeToString, response_deserializer=res_cls.FromString)
-        try:
-            messages = [json.loads(json_format.MessageToJson(m, preserving_proto_field_name=True)) for m in rpc(request, metadata=list(metadata), timeout=10)]
-            return {"code": "OK", "messages": messages}
-        except grpc.RpcError as e:
-            return {"code": e.code().name, "details": e.details()}
+    call = lambda full_method, body, metadata=(): invoke(full_method, body, metadata, False)
+    stream = lambda full_method, body, metadata=(): invoke(full_method, body, metadata, True)
 
     token = call("a2a.v1.TokenService/IssueToken", {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret})
     out["issue_token"] = {"code": token["code"], "token_type": token.get("json", {}).get("token_type"), "expires_in": token.get("json", {}).get("expires_in")}
