@@ -115,7 +115,7 @@ function post(settings: AwsIamSettings, req: CheckedAwsRequest): Promise<{ statu
       });
       res.on("end", () => finish(undefined, { status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
       res.on("error", (e) => finish(e));
-      res.on("aborted", () => finish(new Error("STS closed the connection mid-answer")));
+      res.on("close", () => res.complete || finish(new Error("STS closed the connection mid-answer")));
     });
     const deadline = setTimeout(() => {
       const error = new Error(`no answer from STS within ${settings.awsStsTimeoutMs} ms`);
